@@ -1,0 +1,59 @@
+# Šalter — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PORT ?= 8000
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON := python3
+
+.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark openapi messages clean
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+node_modules/.synced: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.synced node_modules/.synced
+
+## make run: install, migrate, seed the demo, serve on http://127.0.0.1:$(PORT) with gunicorn.
+run: install
+	$(BIN)/salter migrate --no-input
+	$(BIN)/salter collectstatic --no-input -v0
+	$(BIN)/salter seed
+	@echo "Šalter on http://127.0.0.1:$(PORT)/  (Ctrl+C stops it)"
+	$(BIN)/gunicorn salter.wsgi -c src/salter/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
+
+## make test: every check (lint, types, migrations, deploy check, tests on SQLite and
+## PostgreSQL, browser tests). See scripts/test.sh for what runs and why.
+test: install
+	bash scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+messages: install
+	cd src/salter && ../../$(BIN)/salter makemessages -l sr --no-obsolete --no-location -i "*.txt~"
+	cd src/salter && ../../$(BIN)/salter compilemessages -l sr
+
+openapi: install
+	DJANGO_SETTINGS_MODULE=salter.settings.test $(BIN)/salter export_openapi > docs/openapi.json
+
+benchmark: install
+	bash benchmarks/run.sh
+
+clean:
+	rm -rf $(VENV) $(TOOLS) node_modules var .pytest_cache .mypy_cache .ruff_cache

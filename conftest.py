@@ -1,0 +1,146 @@
+"""Shared fixtures for every test package (src/salter/*/tests and tests/)."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from salter.authorities.models import Authority, OrgUnit
+from salter.core.context import Actor
+from salter.identity.models import Role, User
+
+PASSWORD = "correct horse battery staple"  # noqa: S105
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server on 127.0.0.1 received."""
+
+    messages: list[Message] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        with self.lock:
+            return [m for m in self.messages if address in m["To"]]
+
+    def body(self, message: Message) -> str:
+        if message.is_multipart():
+            message = message.get_payload(0)  # type: ignore[assignment]
+        payload = message.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        return payload.decode(message.get_content_charset() or "utf-8")
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int], settings: Any) -> Mailbox:
+    box, port = smtp_server
+    settings.EMAIL_PORT = port
+    with box.lock:
+        box.messages.clear()
+    return box
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def system() -> Actor:
+    return Actor.system("command")
+
+
+@pytest.fixture
+def authority(db: None, system: Actor) -> Authority:
+    from salter.authorities import services
+
+    return services.create_authority(
+        system,
+        code="surdulica",
+        name="Општина Сурдулица",
+        name_en="Municipality of Surdulica",
+        kind=Authority.Kind.LOCAL_GOVERNMENT,
+    )
+
+
+@pytest.fixture
+def unit(authority: Authority, system: Actor) -> OrgUnit:
+    from salter.authorities import services
+
+    return services.create_unit(
+        system,
+        authority,
+        code="social",
+        name="Одељење за друштвене делатности",
+        name_en="Social affairs",
+    )
+
+
+@pytest.fixture
+def citizen(db: None) -> User:
+    return User.objects.create_user(
+        "citizen@example.rs",
+        PASSWORD,
+        full_name="Петар Петровић",
+        email_verified_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def official(unit: OrgUnit, system: Actor) -> User:
+    from salter.identity import services
+
+    membership = services.add_official(
+        system,
+        email="clerk@surdulica.demo",
+        full_name="Марко Петровић",
+        unit=unit,
+        role=Role.CLERK,
+        password=PASSWORD,
+    )
+    return membership.user
+
+
+def add_totp(user: User) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def totp_code(device: TOTPDevice, offset: int = 0) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = totp.time + offset * device.step
+    return f"{totp.token():0{device.digits}d}"

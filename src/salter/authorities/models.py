@@ -1,0 +1,106 @@
+"""Authorities (organs), their organisational units and their registry books."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+
+class LocalizedName(models.Model):
+    """Names are written in Serbian Cyrillic (sr-Latn is derived) and in English."""
+
+    name = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(_("name in English"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def display_name(self) -> str:
+        if translation.get_language() == "en" and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class Authority(LocalizedName):
+    class Kind(models.TextChoices):
+        MINISTRY = "ministry", _("Ministry")
+        AGENCY = "agency", _("Agency")
+        LOCAL_GOVERNMENT = "local_government", _("Local government")
+        OTHER = "other", _("Other public body")
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent authority"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    pib = models.CharField(_("PIB"), max_length=9, blank=True)
+    mb = models.CharField(_("MB"), max_length=8, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("authority")
+        verbose_name_plural = _("authorities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrgUnit(LocalizedName):
+    """An organisational unit (sector, department, section) inside one authority."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="units")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.SlugField(_("code"), max_length=50)
+
+    class Meta:
+        ordering = ["authority", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "code"], name="unit_code_per_authority")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.authority.code})"
+
+
+class RegistryBook(LocalizedName):
+    """Settings of an authority's registry book (delovodnik). Numbers are allocated per book
+    and per year (by the cases and documents apps); ``number_template`` shapes them."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="books")
+    code = models.CharField(_("code"), max_length=30)
+    number_template = models.CharField(
+        _("number template"),
+        max_length=100,
+        default="{book}-{number}/{year}",
+        help_text=_("Placeholders: {book}, {number}, {year}, {unit}."),
+    )
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "code"], name="book_code_per_authority"),
+            models.UniqueConstraint(
+                fields=["authority"],
+                condition=models.Q(is_default=True),
+                name="one_default_book_per_authority",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.authority.code})"
+
+    def format_number(self, number: int, year: int, unit: str = "") -> str:
+        return self.number_template.format(book=self.code, number=number, year=year, unit=unit)

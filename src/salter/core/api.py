@@ -1,0 +1,31 @@
+"""The REST API at ``/api/v1/``: each bounded context adds its own router."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from salter.core import errors
+from salter.identity.auth import AUTH
+
+api = NinjaAPI(
+    auth=AUTH,
+    title="Šalter API",
+    version="1",
+    description=(
+        "Public-administration services. Authenticate with a session (browser) or an API "
+        'token: `Authorization: Bearer slt_…`. Errors are `{"error": {"code", "message"}}`.'
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.install(api)
+
+
+def build() -> NinjaAPI:
+    from salter.authorities.api import router as authorities_router
+    from salter.identity.api import router as identity_router
+
+    api.add_router("", identity_router)
+    api.add_router("/authorities", authorities_router)
+    return api

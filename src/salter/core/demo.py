@@ -1,0 +1,132 @@
+"""Demo data for ``make run``: authorities, units, officials and citizens. Idempotent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from salter.authorities import services as authority_services
+from salter.authorities.models import Authority, OrgUnit
+from salter.core.context import Actor
+from salter.identity import services as identity_services
+from salter.identity.models import Company, Person, Role, User
+
+DEMO_PASSWORD = "salter-demo-2026"  # noqa: S105 — published demo password
+# A fixed TOTP key for demo officials, so a newcomer can add it to an app (base32 below).
+DEMO_TOTP_HEX = "3132333435363738393031323334353637383930"
+DEMO_TOTP_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    role: str
+    note: str
+
+
+AUTHORITIES = [
+    ("mdulsu", "Министарство државне управе и локалне самоуправе",
+     "Ministry of Public Administration and Local Self-Government", "ministry", None),
+    ("apr", "Агенција за привредне регистре", "Serbian Business Registers Agency", "agency", None),
+    ("surdulica", "Општина Сурдулица", "Municipality of Surdulica", "local_government", None),
+    ("ite", "Канцеларија за информационе технологије и електронску управу",
+     "Office for IT and eGovernment", "agency", "mdulsu"),
+]  # fmt: skip
+
+UNITS = [
+    ("apr", "registry", "Сектор за регистре", "Registers sector"),
+    ("apr", "hr", "Одељење за људске ресурсе", "Human resources department"),
+    ("apr", "accounting", "Одељење за финансије", "Finance department"),
+    ("surdulica", "social", "Одељење за друштвене делатности", "Social affairs department"),
+    ("surdulica", "general", "Одељење за општу управу", "General administration"),
+    ("surdulica", "finance", "Одељење за финансије", "Finance department"),
+]  # fmt: skip
+
+OFFICIALS = [
+    ("sluzbenik@surdulica.demo", "Марко Петровић", "surdulica", "social", Role.CLERK),
+    ("nacelnik@surdulica.demo", "Јелена Стојановић", "surdulica", "social", Role.HEAD_OF_UNIT),
+    ("pisarnica@surdulica.demo", "Драгана Илић", "surdulica", "general", Role.REGISTRY_CLERK),
+    ("admin@surdulica.demo", "Ненад Митић", "surdulica", "general", Role.AUTHORITY_ADMIN),
+    ("referent@apr.demo", "Милица Јовановић", "apr", "hr", Role.CLERK),
+    ("sef@apr.demo", "Зоран Николић", "apr", "hr", Role.HEAD_OF_UNIT),
+    ("racunovodja@apr.demo", "Ана Ђорђевић", "apr", "accounting", Role.APPROVER),
+]  # fmt: skip
+
+CITIZENS = [
+    ("gradjanin@example.rs", "Петар Петровић", "0101990710008"),
+    ("roditelj@example.rs", "Ивана Марковић", "1505988715008"),
+]
+
+
+@transaction.atomic
+def seed() -> list[DemoAccount]:
+    actor = Actor.system("seed")
+    authorities: dict[str, Authority] = {}
+    for code, name, name_en, kind, parent in AUTHORITIES:
+        existing = Authority.objects.filter(code=code).first()
+        authorities[code] = existing or authority_services.create_authority(
+            actor,
+            code=code,
+            name=name,
+            name_en=name_en,
+            kind=kind,
+            parent=authorities.get(parent) if parent else None,
+        )
+    units: dict[tuple[str, str], OrgUnit] = {}
+    for authority_code, code, name, name_en in UNITS:
+        authority = authorities[authority_code]
+        existing_unit = OrgUnit.objects.filter(authority=authority, code=code).first()
+        units[(authority_code, code)] = existing_unit or authority_services.create_unit(
+            actor, authority, code=code, name=name, name_en=name_en
+        )
+    accounts = []
+    for email, name, authority_code, unit_code, role in OFFICIALS:
+        membership = identity_services.add_official(
+            actor,
+            email=email,
+            full_name=name,
+            unit=units[(authority_code, unit_code)],
+            role=role,
+            password=DEMO_PASSWORD,
+        )
+        TOTPDevice.objects.get_or_create(
+            user=membership.user, name="Demo", defaults={"key": DEMO_TOTP_HEX, "confirmed": True}
+        )
+        accounts.append(DemoAccount(email, str(Role(role).label), f"{authority_code}/{unit_code}"))
+    admin = User.objects.filter(email="operator@salter.demo").first()
+    if admin is None:
+        admin = User.objects.create_superuser(
+            "operator@salter.demo",
+            DEMO_PASSWORD,
+            full_name="Оператор платформе",
+            kind=User.Kind.OFFICIAL,
+            email_verified_at=timezone.now(),
+        )
+        TOTPDevice.objects.create(user=admin, name="Demo", key=DEMO_TOTP_HEX, confirmed=True)
+    accounts.append(DemoAccount(admin.email, "Platform administrator", "platform"))
+    for email, name, jmbg in CITIZENS:
+        if not User.objects.filter(email=email).exists():
+            given, _sep, family = name.partition(" ")
+            person, _created = Person.objects.get_or_create(
+                jmbg=jmbg, defaults={"given_name": given, "family_name": family}
+            )
+            User.objects.create_user(
+                email,
+                DEMO_PASSWORD,
+                full_name=name,
+                person=person,
+                email_verified_at=timezone.now(),
+            )
+        accounts.append(DemoAccount(email, "Citizen", "no second factor"))
+    company = Company.objects.filter(pib="101134702").first()
+    if company is None:
+        company = Company.objects.create(
+            pib="101134702", mb="07023014", name="Демо предузеће д.о.о.", address="Сурдулица"
+        )
+        identity_services.grant_company_mandate(
+            actor, agent=User.objects.get(email="gradjanin@example.rs"), company=company
+        )
+    return accounts

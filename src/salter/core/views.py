@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from salter.authorities import queries as authority_queries
+
+_migrations_checked = False
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches no database, so a slow database never kills it."""
+    return JsonResponse({"status": "ok"})
+
+
+def _pending_migrations() -> int:
+    executor = MigrationExecutor(connection)
+    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the database answers and every migration is applied."""
+    global _migrations_checked
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        if not _migrations_checked:
+            pending = _pending_migrations()
+            if pending:
+                return JsonResponse(
+                    {"status": "unavailable", "reason": f"{pending} migrations not applied"},
+                    status=503,
+                )
+            _migrations_checked = True
+    except DatabaseError as exc:
+        return JsonResponse(
+            {"status": "unavailable", "reason": f"database: {exc.__class__.__name__}"}, status=503
+        )
+    return JsonResponse({"status": "ok", "database": connection.vendor})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"groups": authority_queries.public_directory()})

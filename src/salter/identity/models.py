@@ -1,0 +1,253 @@
+"""Users, persons, companies, memberships, mandates, API tokens and sessions."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from salter.authorities.models import Authority, OrgUnit
+from salter.identity import validators
+
+
+class Person(models.Model):
+    """A natural person, identified by JMBG (a register's data; the user account is separate)."""
+
+    jmbg = models.CharField(
+        "JMBG", max_length=13, unique=True, validators=[validators.validate_jmbg]
+    )
+    given_name = models.CharField(_("given name"), max_length=100)
+    family_name = models.CharField(_("family name"), max_length=100)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("person")
+
+    def __str__(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def ref(self) -> str:
+        return f"identity.person:{self.pk}"
+
+
+class Company(models.Model):
+    """A legal entity, identified by PIB (tax number) and MB (registration number)."""
+
+    pib = models.CharField("PIB", max_length=9, unique=True, validators=[validators.validate_pib])
+    mb = models.CharField("MB", max_length=8, unique=True, validators=[validators.validate_mb])
+    name = models.CharField(_("name"), max_length=300)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def ref(self) -> str:
+        return f"identity.company:{self.pk}"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_platform_admin=True, is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Kind(models.TextChoices):
+        CITIZEN = "citizen", _("Citizen or business")
+        OFFICIAL = "official", _("Official")
+
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CITIZEN)
+    person = models.OneToOneField(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="user"
+    )
+    language = models.CharField(max_length=10, default="sr")
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    is_platform_admin = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    oidc_subject = models.CharField(max_length=255, null=True, blank=True, unique=True)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_official(self) -> bool:
+        return self.kind == self.Kind.OFFICIAL or self.is_platform_admin
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Officials and platform administrators cannot work without a second factor."""
+        return self.is_official
+
+
+class Role(models.TextChoices):
+    CLERK = "clerk", _("Clerk")
+    APPROVER = "approver", _("Approver")
+    HEAD_OF_UNIT = "head_of_unit", _("Head of unit")
+    REGISTRY_CLERK = "registry_clerk", _("Registry clerk")
+    ARCHIVIST = "archivist", _("Archivist")
+    AUTHORITY_ADMIN = "authority_admin", _("Authority administrator")
+
+
+class Membership(models.Model):
+    """An official's role in an organisational unit."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=30, choices=Role.choices)
+    valid_from = models.DateField(default=timezone.localdate)
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit", "role"], name="one_role_per_unit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} @ {self.unit}"
+
+    @property
+    def authority(self) -> Authority:
+        return self.unit.authority
+
+
+class Mandate(models.Model):
+    """Authority to act for someone else.
+
+    * ``company``: a user represents a company (director, authorised employee).
+    * ``counter``: an assisting official at a local counter acts for a citizen, with the
+      citizen's recorded consent.
+    """
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Representative of a company")
+        COUNTER = "counter", _("Assisting official at a counter")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    agent = models.ForeignKey(User, on_delete=models.PROTECT, related_name="mandates")
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.PROTECT)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT)
+    consent = models.TextField(
+        _("record of consent"),
+        blank=True,
+        help_text=_("How and when the citizen consented (required for counter assistance)."),
+    )
+    granted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="company", company__isnull=False, person__isnull=True)
+                    | models.Q(kind="counter", person__isnull=False, company__isnull=True)
+                ),
+                name="mandate_principal_matches_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} for {self.principal_label}"
+
+    @property
+    def principal_ref(self) -> str:
+        principal = self.company if self.company_id else self.person
+        assert principal is not None
+        return principal.ref
+
+    @property
+    def principal_label(self) -> str:
+        return str(self.company if self.company_id else self.person)
+
+    def is_valid(self, at: Any = None) -> bool:
+        at = at or timezone.now()
+        return (
+            self.revoked_at is None
+            and self.valid_from <= at
+            and (self.valid_until is None or at < self.valid_until)
+        )
+
+
+class ApiToken(models.Model):
+    """A machine client's token. Only its SHA-256 is stored; the secret is shown once."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read my data")
+        WRITE = "write", _("Act on my behalf")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    digest = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    loa = models.PositiveSmallIntegerField(
+        default=1, help_text=_("Level of assurance of the session that created the token.")
+    )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class UserSession(models.Model):
+    """A login session, so that a user can see and end their sessions on other devices."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    method = models.CharField(max_length=20, default="password")
+    loa = models.PositiveSmallIntegerField(default=1)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "ended_at"], name="session_user_open_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def official_units(user: User) -> models.QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("unit__authority")

@@ -1,0 +1,485 @@
+"""Identity use cases. Each runs in one transaction, checks permission and writes its audit
+event; views and API handlers only call these."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.sessions.backends.base import SessionBase
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from salter.audit import services as audit
+from salter.authorities.models import OrgUnit
+from salter.core.context import Actor
+from salter.identity import validators
+from salter.identity.models import (
+    ApiToken,
+    Company,
+    Mandate,
+    Membership,
+    Person,
+    Role,
+    User,
+    UserSession,
+)
+from salter.identity.permissions import require_platform_admin, require_user
+
+EMAIL_TOKEN_SALT = "salter.identity.verify-email"  # noqa: S105
+EMAIL_TOKEN_MAX_AGE = timedelta(days=2)
+RECOVERY_CODE_COUNT = 10
+TOKEN_PREFIX = "slt_"  # noqa: S105
+
+
+# --- Registration and email verification ---------------------------------------------------
+
+
+@transaction.atomic
+def register(
+    actor: Actor,
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    language: str = "sr",
+    jmbg: str = "",
+    base_url: str,
+) -> User:
+    """Create a citizen account and send the email verification link.
+
+    Raises :class:`ValidationError` keyed by field for a taken address, a weak password or a
+    JMBG with a wrong check digit.
+    """
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(
+            {"email": _("An account with this address exists. Log in or reset the password.")}
+        )
+    user = User(email=email, full_name=full_name.strip(), language=language)
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password1": exc.messages}) from None
+    user.set_password(password)
+    if jmbg:
+        validators.validate_jmbg(jmbg)
+        if Person.objects.filter(jmbg=jmbg, user__isnull=False).exists():
+            raise ValidationError(
+                {"jmbg": _("This JMBG belongs to an existing account. Log in instead.")}
+            )
+        given, _sep, family = user.full_name.partition(" ")
+        person, _created = Person.objects.get_or_create(
+            jmbg=jmbg,
+            defaults={
+                "given_name": given,
+                "family_name": family,
+                "birth_date": validators.jmbg_birth_date(jmbg),
+            },
+        )
+        user.person = person
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"email": _("An account with this address exists. Log in or reset the password.")}
+        ) from None
+    audit.record(
+        Actor(user=user, request_id=actor.request_id, ip=actor.ip, via=actor.via),
+        "user.registered",
+        user,
+        payload={"with_jmbg": bool(jmbg)},
+    )
+    transaction.on_commit(lambda: send_verification_email(user, base_url))
+    return user
+
+
+def email_token(user: User) -> str:
+    return signing.TimestampSigner(salt=EMAIL_TOKEN_SALT).sign(f"{user.pk}:{user.email}")
+
+
+def send_verification_email(user: User, base_url: str) -> None:
+    link = f"{base_url.rstrip('/')}/register/verify/{email_token(user)}/"
+    with translation.override(user.language):
+        subject = _("Confirm your e-mail address for Šalter")
+        body = render_to_string("identity/email/verify.txt", {"user": user, "link": link})
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+
+
+class VerificationError(Exception):
+    pass
+
+
+@transaction.atomic
+def verify_email(actor: Actor, token: str) -> User:
+    """Mark the address as verified. Idempotent: a second click is harmless."""
+    signer = signing.TimestampSigner(salt=EMAIL_TOKEN_SALT)
+    try:
+        value = signer.unsign(token, max_age=EMAIL_TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        raise VerificationError(
+            _("This link has expired. Log in to have a new one sent to you.")
+        ) from None
+    except signing.BadSignature:
+        raise VerificationError(
+            _("This link is not valid. Copy the whole link from the e-mail.")
+        ) from None
+    user_id, _sep, email = value.partition(":")
+    user = User.objects.select_for_update().filter(pk=user_id, email=email).first()
+    if user is None:
+        raise VerificationError(_("This link is not valid. Copy the whole link from the e-mail."))
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+        audit.record(
+            Actor(user=user, request_id=actor.request_id, ip=actor.ip), "user.email_verified", user
+        )
+    return user
+
+
+# --- Sessions ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_login(
+    actor: Actor, session: SessionBase, *, method: str, loa: int, user_agent: str = ""
+) -> UserSession:
+    require_user(actor)
+    assert actor.user is not None and session.session_key is not None
+    login_session, _created = UserSession.objects.update_or_create(
+        session_key=session.session_key,
+        defaults={
+            "user": actor.user,
+            "ip": actor.ip,
+            "user_agent": user_agent[:300],
+            "method": method,
+            "loa": loa,
+        },
+    )
+    audit.record(actor, "user.logged_in", actor.user, payload={"method": method, "loa": loa})
+    return login_session
+
+
+@transaction.atomic
+def raise_session_level(
+    actor: Actor, old_key: str | None, session: SessionBase, *, method: str, loa: int
+) -> None:
+    """After a second factor: the session key was rotated; follow it and record the level."""
+    require_user(actor)
+    assert actor.user is not None
+    UserSession.objects.filter(session_key=old_key or "", user=actor.user).update(
+        session_key=session.session_key, loa=loa, method=method
+    )
+    audit.record(actor, "user.second_factor", actor.user, payload={"method": method, "loa": loa})
+
+
+@transaction.atomic
+def record_logout(actor: Actor, session_key: str | None) -> None:
+    if actor.user is None:
+        return
+    UserSession.objects.filter(session_key=session_key or "").update(ended_at=timezone.now())
+    audit.record(actor, "user.logged_out", actor.user)
+
+
+def open_sessions(user: User) -> list[UserSession]:
+    return list(
+        UserSession.objects.filter(user=user, ended_at__isnull=True).order_by("-last_seen_at")
+    )
+
+
+@transaction.atomic
+def end_session(actor: Actor, session_id: int) -> None:
+    """End one of the actor's own sessions (e.g. on a lost phone)."""
+    require_user(actor)
+    login_session = UserSession.objects.filter(
+        pk=session_id, user=actor.user, ended_at__isnull=True
+    ).first()
+    if login_session is None:
+        raise PermissionDenied(_("No such session."))
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    store(session_key=login_session.session_key).delete()
+    login_session.ended_at = timezone.now()
+    login_session.save(update_fields=["ended_at"])
+    audit.record(actor, "session.ended", login_session)
+
+
+# --- Second factor -------------------------------------------------------------------------
+
+
+def new_totp_key() -> str:
+    return secrets.token_hex(20)
+
+
+@transaction.atomic
+def confirm_totp(actor: Actor, *, key: str, code: str, name: str) -> list[str]:
+    """Save a TOTP device once the user proved it works; return fresh recovery codes."""
+    require_user(actor)
+    assert actor.user is not None
+    device = TOTPDevice(user=actor.user, key=key, name=name or "TOTP", confirmed=False)
+    if not device.verify_token(code.strip().replace(" ", "")):
+        raise ValidationError(
+            {"code": _("That code did not match. Check the time on your phone and try again.")}
+        )
+    device.confirmed = True
+    device.save()
+    audit.record(actor, "otp.totp_added", device, payload={"name": device.name})
+    return _new_recovery_codes(actor)
+
+
+@transaction.atomic
+def regenerate_recovery_codes(actor: Actor) -> list[str]:
+    require_user(actor)
+    return _new_recovery_codes(actor)
+
+
+def _new_recovery_codes(actor: Actor) -> list[str]:
+    assert actor.user is not None
+    device, _created = StaticDevice.objects.get_or_create(
+        user=actor.user, name="recovery", defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _i in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
+    audit.record(actor, "otp.recovery_codes_generated", device, payload={"count": len(codes)})
+    return codes
+
+
+@transaction.atomic
+def remove_device(actor: Actor, persistent_id: str) -> None:
+    from django_otp import devices_for_user
+
+    require_user(actor)
+    assert actor.user is not None
+    for device in devices_for_user(actor.user, confirmed=None):
+        if device.persistent_id == persistent_id:
+            audit.record(actor, "otp.device_removed", device, payload={"name": device.name})
+            device.delete()
+            return
+    raise PermissionDenied(_("No such device."))
+
+
+def has_second_factor(user: User) -> bool:
+    from django_otp import user_has_device
+
+    return user_has_device(user, confirmed=True)
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(
+    actor: Actor, *, name: str, scopes: list[str], days: int, loa: int
+) -> tuple[ApiToken, str]:
+    """Create a token; the returned secret is never stored and cannot be shown again."""
+    require_user(actor)
+    assert actor.user is not None
+    if not 1 <= days <= settings.SALTER_API_TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {
+                "days": _("Choose between 1 and %(max)d days.")
+                % {"max": settings.SALTER_API_TOKEN_MAX_DAYS}
+            }
+        )
+    valid_scopes = set(ApiToken.Scope.values)
+    if not scopes or not set(scopes) <= valid_scopes:
+        raise ValidationError({"scopes": _("Choose at least one scope.")})
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(
+        user=actor.user,
+        name=name.strip() or "API",
+        prefix=prefix,
+        digest=_digest(secret),
+        scopes=sorted(set(scopes)),
+        expires_at=timezone.now() + timedelta(days=days),
+        loa=loa,
+    )
+    audit.record(actor, "token.created", token, payload={"scopes": token.scopes, "days": days})
+    return token, secret
+
+
+def authenticate_token(secret: str) -> ApiToken | None:
+    """Find the active token for ``secret``: one indexed query, constant-time comparison."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    prefix, _sep, _rest = secret[len(TOKEN_PREFIX) :].partition("_")
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(prefix=prefix, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if not secrets.compare_digest(token.digest, _digest(secret)):
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
+        # Written at most hourly so a busy client does not turn every read into a write.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+@transaction.atomic
+def revoke_api_token(actor: Actor, token_id: int) -> None:
+    require_user(actor)
+    token = ApiToken.objects.filter(pk=token_id, user=actor.user, revoked_at__isnull=True).first()
+    if token is None:
+        raise PermissionDenied(_("No such token."))
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit.record(actor, "token.revoked", token)
+
+
+# --- Officials and mandates ----------------------------------------------------------------
+
+
+@transaction.atomic
+def add_official(
+    actor: Actor, *, email: str, full_name: str, unit: OrgUnit, role: str, password: str | None
+) -> Membership:
+    require_platform_admin(actor, or_authority_admin_of=unit.authority)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email,
+            password,
+            full_name=full_name,
+            kind=User.Kind.OFFICIAL,
+            email_verified_at=timezone.now(),
+        )
+    elif user.kind != User.Kind.OFFICIAL:
+        user.kind = User.Kind.OFFICIAL
+        user.save(update_fields=["kind"])
+    membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    if not created:
+        return membership
+    audit.record(
+        actor,
+        "membership.granted",
+        membership,
+        authority_id=unit.authority_id,
+        payload={"user": user.pk, "unit": unit.code, "role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def grant_company_mandate(actor: Actor, *, agent: User, company: Company) -> Mandate:
+    """Record that ``agent`` represents ``company`` (from the business register)."""
+    require_platform_admin(actor)
+    mandate = Mandate.objects.create(
+        kind=Mandate.Kind.COMPANY, agent=agent, company=company, granted_by=actor.user
+    )
+    audit.record(actor, "mandate.granted", mandate, payload={"company": company.pk})
+    return mandate
+
+
+@transaction.atomic
+def grant_counter_mandate(actor: Actor, *, person: Person, consent: str) -> Mandate:
+    """An assisting official at a local counter starts acting for a citizen, with the citizen's
+    consent recorded. The mandate lasts until the end of the day."""
+    require_user(actor)
+    assert actor.user is not None
+    if not actor.user.is_official:
+        raise PermissionDenied(_("Only an official at a counter can assist a citizen."))
+    if not consent.strip():
+        raise ValidationError({"consent": _("Record how the citizen gave consent.")})
+    now = timezone.localtime()
+    end_of_day = now.replace(hour=23, minute=59, second=59, microsecond=0)
+    mandate = Mandate.objects.create(
+        kind=Mandate.Kind.COUNTER,
+        agent=actor.user,
+        person=person,
+        consent=consent.strip(),
+        granted_by=actor.user,
+        valid_until=end_of_day,
+    )
+    audit.record(actor, "mandate.granted", mandate, payload={"person": person.pk})
+    return mandate
+
+
+def usable_mandates(user: User) -> list[Mandate]:
+    now = timezone.now()
+    return [
+        m
+        for m in Mandate.objects.filter(agent=user, revoked_at__isnull=True).select_related(
+            "company", "person"
+        )
+        if m.is_valid(now)
+    ]
+
+
+@transaction.atomic
+def revoke_mandate(actor: Actor, mandate_id: int) -> None:
+    require_user(actor)
+    assert actor.user is not None
+    mandate = Mandate.objects.select_for_update().filter(pk=mandate_id).first()
+    if mandate is None or not (mandate.agent_id == actor.user.pk or actor.user.is_platform_admin):
+        raise PermissionDenied(_("No such mandate."))
+    if mandate.revoked_at is None:
+        mandate.revoked_at = timezone.now()
+        mandate.save(update_fields=["revoked_at"])
+        audit.record(actor, "mandate.revoked", mandate)
+
+
+@transaction.atomic
+def start_acting(actor: Actor, mandate_id: int) -> Mandate:
+    require_user(actor)
+    mandate = (
+        Mandate.objects.filter(pk=mandate_id, agent=actor.user)
+        .select_related("company", "person")
+        .first()
+    )
+    if mandate is None or not mandate.is_valid():
+        raise PermissionDenied(_("This mandate is not valid any more."))
+    audit.record(
+        Actor(
+            user=actor.user,
+            on_behalf_of=mandate.principal_ref,
+            mandate_id=mandate.pk,
+            request_id=actor.request_id,
+            ip=actor.ip,
+            via=actor.via,
+        ),
+        "mandate.acting_started",
+        mandate,
+    )
+    return mandate
+
+
+@transaction.atomic
+def password_was_reset(actor: Actor, user: User) -> None:
+    """Django's reset view changed the password; end every session and record it."""
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for login_session in UserSession.objects.filter(user=user, ended_at__isnull=True):
+        store(session_key=login_session.session_key).delete()
+    UserSession.objects.filter(user=user, ended_at__isnull=True).update(ended_at=timezone.now())
+    if user.email_verified_at is None:
+        # Following the emailed link proves the address as well as verification would.
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    audit.record(
+        Actor(user=user, request_id=actor.request_id, ip=actor.ip), "user.password_reset", user
+    )

@@ -1,0 +1,375 @@
+"""Login, registration, second factor, profile. Thin: parse, call a service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import devices_for_user, match_token
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from salter.core.context import Actor
+from salter.identity import forms, loa, services
+from salter.identity.middleware import ACTING, AUTH_AT, PENDING_2FA
+from salter.identity.models import User
+
+TOTP_KEY = "salter_totp_key"
+
+
+def _next(request: HttpRequest, default: str = "core:home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(default)
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+def start_session(request: HttpRequest, user: User, *, method: str, level: int) -> None:
+    """Log ``user`` in (the session key is rotated) and record the session."""
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    import time
+
+    request.session[AUTH_AT] = int(time.time())
+    loa.set_level(request, level)
+    services.record_login(
+        Actor.from_request(request),
+        request.session,
+        method=method,
+        loa=level,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_next(request))
+    form = forms.LoginForm(request.POST or None)
+    unverified_email = ""
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request,
+            username=form.cleaned_data["username"].lower(),
+            password=form.cleaned_data["password"],
+        )
+        if getattr(request, "axes_locked_out", False):
+            return locked_out(request)
+        if user is None:
+            form.add_error(None, _("The e-mail address or the password is not right."))
+        elif user.email_verified_at is None:
+            unverified_email = user.email
+            form.add_error(
+                None, _("Please confirm your e-mail address first: open the link we sent you.")
+            )
+        else:
+            assert isinstance(user, User)
+            start_session(request, user, method="password", level=loa.PASSWORD)
+            if services.has_second_factor(user):
+                request.session[PENDING_2FA] = True
+                return redirect(f"{reverse('identity:login_verify')}?next={_next(request)}")
+            if user.needs_second_factor:
+                messages.info(request, _("Officials need a second factor. Set one up to continue."))
+                return redirect("identity:security")
+            return redirect(_next(request))
+    return render(
+        request,
+        "identity/login.html",
+        {"form": form, "next": _next(request), "unverified_email": unverified_email},
+    )
+
+
+def locked_out(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "identity/locked_out.html", {"minutes": minutes}, status=429)
+
+
+def login_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of login, and the step-up page for a higher level of assurance."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('identity:login')}?next={_next(request)}")
+    assert isinstance(request.user, User)
+    level = int(request.GET.get("level") or loa.TWO_FACTOR)
+    if level >= loa.HIGH:
+        return render(request, "identity/step_up_high.html", {"next": _next(request)})
+    if not services.has_second_factor(request.user):
+        messages.info(request, _("This needs a second factor. Set one up first."))
+        return redirect(f"{reverse('identity:security')}?next={_next(request)}")
+    form = forms.CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["code"].strip().replace(" ", ""))
+        if device is None:
+            form.add_error(
+                "code",
+                _("That code is not right or was already used. Wait for a new code and try again."),
+            )
+        else:
+            complete_second_factor(request, device, method=device.__class__.__name__.lower())
+            return redirect(_next(request))
+    return render(
+        request,
+        "identity/login_verify.html",
+        {"form": form, "next": _next(request), "pending": bool(request.session.get(PENDING_2FA))},
+    )
+
+
+def complete_second_factor(request: HttpRequest, device: Any, *, method: str) -> None:
+    old_key = request.session.session_key
+    otp_login(request, device)
+    request.session.cycle_key()
+    request.session.pop(PENDING_2FA, None)
+    loa.set_level(request, max(loa.of(request), loa.TWO_FACTOR))
+    services.raise_session_level(
+        Actor.from_request(request), old_key, request.session, method=method, loa=loa.TWO_FACTOR
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    services.record_logout(Actor.from_request(request), request.session.session_key)
+    logout(request)
+    messages.success(request, _("You are logged out."))
+    return redirect("core:home")
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    form = forms.RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.register(
+                Actor.from_request(request),
+                email=data["email"],
+                full_name=data["full_name"],
+                password=data["password1"],
+                jmbg=data["jmbg"],
+                language=request.LANGUAGE_CODE,
+                base_url=_base_url(request),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            return render(request, "identity/register_done.html", {"email": data["email"]})
+    return render(request, "identity/register.html", {"form": form})
+
+
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.verify_email(Actor.from_request(request), token)
+    except services.VerificationError as exc:
+        return render(
+            request,
+            "identity/verify_email.html",
+            {"error": str(exc), "form": forms.ResendForm()},
+            status=400,
+        )
+    return render(request, "identity/verify_email.html", {"verified": user})
+
+
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    form = forms.ResendForm(request.POST)
+    if form.is_valid():
+        user = User.objects.filter(
+            email__iexact=form.cleaned_data["email"], email_verified_at__isnull=True
+        ).first()
+        if user is not None:
+            services.send_verification_email(user, _base_url(request))
+    # The same answer whether or not the address has an account: no enumeration.
+    messages.info(request, _("If that address needs confirming, a new link is on its way."))
+    return redirect("identity:login")
+
+
+@login_required
+def security(request: HttpRequest) -> HttpResponse:
+    """Second factors: TOTP with its QR code, recovery codes and passkeys."""
+    assert isinstance(request.user, User)
+    actor = Actor.from_request(request)
+    key = request.session.get(TOTP_KEY) or services.new_totp_key()
+    request.session[TOTP_KEY] = key
+    form = forms.TotpConfirmForm(request.POST or None)
+    codes: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.confirm_totp(
+                actor, key=key, code=form.cleaned_data["code"], name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            form.add_error("code", exc.message_dict["code"][0])
+        else:
+            del request.session[TOTP_KEY]
+            device = TOTPDevice.objects.filter(user=request.user).order_by("-id").first()
+            complete_second_factor(request, device, method="totp")
+            messages.success(request, _("Two-factor login is on."))
+            return render(
+                request, "identity/recovery_codes.html", {"codes": codes, "next": _next(request)}
+            )
+    device = TOTPDevice(user=request.user, key=key, name="new")
+    qr = segno.make(device.config_url, error="m")
+    return render(
+        request,
+        "identity/security.html",
+        {
+            "form": form,
+            "qr_svg": qr.svg_inline(scale=4, dark="#000", light="#fff", title=_("QR code")),
+            "secret": _b32(key),
+            "devices": list(devices_for_user(request.user, confirmed=True)),
+            "next": _next(request, "identity:profile"),
+            "officials_must": request.user.needs_second_factor,
+        },
+    )
+
+
+def _b32(hex_key: str) -> str:
+    from base64 import b32encode
+
+    raw = b32encode(bytes.fromhex(hex_key)).decode().rstrip("=")
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@login_required
+@require_POST
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    if loa.of(request) < loa.TWO_FACTOR:
+        return redirect(loa.step_up_url(request, loa.TWO_FACTOR))
+    codes = services.regenerate_recovery_codes(Actor.from_request(request))
+    return render(
+        request,
+        "identity/recovery_codes.html",
+        {"codes": codes, "next": reverse("identity:security")},
+    )
+
+
+@login_required
+@require_POST
+def remove_device(request: HttpRequest) -> HttpResponse:
+    if loa.of(request) < loa.TWO_FACTOR:
+        return redirect(loa.step_up_url(request, loa.TWO_FACTOR))
+    try:
+        services.remove_device(Actor.from_request(request), request.POST.get("device", ""))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The device was removed."))
+    return redirect("identity:security")
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    assert isinstance(request.user, User)
+    token_form = forms.ApiTokenForm()
+    return render(
+        request,
+        "identity/profile.html",
+        {
+            "sessions": services.open_sessions(request.user),
+            "current_key": request.session.session_key,
+            "devices": list(devices_for_user(request.user, confirmed=True)),
+            "tokens": request.user.api_tokens.order_by("-created_at"),
+            "token_form": token_form,
+            "mandates": services.usable_mandates(request.user),
+            "memberships": request.user.memberships.select_related("unit__authority"),
+            "level": loa.of(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def end_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    try:
+        services.end_session(Actor.from_request(request), session_id)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The session was ended."))
+    return redirect("identity:profile")
+
+
+@login_required
+def create_token(request: HttpRequest) -> HttpResponse:
+    form = forms.ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, secret = services.create_api_token(
+                Actor.from_request(request),
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                days=form.cleaned_data["days"],
+                loa=loa.of(request),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return render(
+                request, "identity/token_created.html", {"token": token, "secret": secret}
+            )
+    return render(request, "identity/token_form.html", {"form": form})
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        services.revoke_api_token(Actor.from_request(request), token_id)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The token was revoked."))
+    return redirect("identity:profile")
+
+
+@login_required
+@require_POST
+def act_for(request: HttpRequest) -> HttpResponse:
+    mandate_id = request.POST.get("mandate")
+    if not mandate_id:
+        request.session.pop(ACTING, None)
+        messages.info(request, _("You now act for yourself."))
+        return redirect("identity:profile")
+    try:
+        mandate = services.start_acting(Actor.from_request(request), int(mandate_id))
+    except (PermissionDenied, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        request.session[ACTING] = mandate.pk
+        messages.success(request, _("You now act for %(who)s.") % {"who": mandate.principal_label})
+    return redirect("identity:profile")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "identity/password_reset.html"
+    email_template_name = "identity/email/password_reset.txt"
+    subject_template_name = "identity/email/password_reset_subject.txt"
+    success_url = reverse_lazy("identity:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "identity/password_reset_confirm.html"
+    success_url = reverse_lazy("identity:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        services.password_was_reset(Actor.from_request(self.request), form.user)
+        return response

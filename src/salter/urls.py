@@ -1,0 +1,26 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from salter.core.api import build
+from salter.identity import passkeys
+
+api = build()
+
+urlpatterns = [
+    path("", include("salter.core.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("salter.identity.urls")),
+    path("official/", include("salter.identity.official_urls")),
+    path(
+        "webauthn/registration/complete/",
+        passkeys.CompleteRegistration.as_view(),
+        name="passkey_registration_complete",
+    ),
+    path(
+        "webauthn/authentication/complete/",
+        passkeys.CompleteAuthentication.as_view(),
+        name="passkey_authentication_complete",
+    ),
+    path("webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
+    path("api/v1/", api.urls),
+]
