@@ -66,6 +66,9 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 @pytest.fixture
 def mailbox(smtp_server: tuple[Mailbox, int], settings: Any) -> Mailbox:
     box, port = smtp_server
+    # Django's test runner swaps in the in-memory backend; these tests use real SMTP.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     with box.lock:
         box.messages.clear()

@@ -117,10 +117,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"].strip().replace(" ", ""))
         if device is None:
-            form.add_error(
-                "code",
-                _("That code is not right or was already used. Wait for a new code and try again."),
-            )
+            form.add_error("code", _wrong_code_message(request.user))
         else:
             complete_second_factor(request, device, method=device.__class__.__name__.lower())
             return redirect(_next(request))
@@ -129,6 +126,23 @@ def login_verify(request: HttpRequest) -> HttpResponse:
         "identity/login_verify.html",
         {"form": form, "next": _next(request), "pending": bool(request.session.get(PENDING_2FA))},
     )
+
+
+def _wrong_code_message(user: User) -> str:
+    """Say whether to retype or to wait: django-otp slows down guessing after each failure."""
+    from django.utils import timezone
+
+    waits = []
+    for device in devices_for_user(user, confirmed=True):
+        allowed, info = device.verify_is_allowed()
+        if not allowed and info and info.get("locked_until"):
+            waits.append((info["locked_until"] - timezone.now()).total_seconds())
+    if waits:
+        seconds = max(1, int(min(waits)) + 1)
+        return _(
+            "Too many wrong codes. For your safety, wait %(seconds)d seconds and try again."
+        ) % {"seconds": seconds}
+    return _("That code is not right or was already used. Wait for a new code and try again.")
 
 
 def complete_second_factor(request: HttpRequest, device: Any, *, method: str) -> None:

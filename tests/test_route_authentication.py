@@ -1,0 +1,95 @@
+"""Every URL pattern and API route needs authentication unless it is on the public list.
+
+A new route that forgets its guard fails here, by name (GOV.UK Notify's
+test_route_authentication does the same)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# name → why it is public. Anything not listed must refuse an anonymous caller.
+PUBLIC = {
+    "core:home": "the front page and directory of authorities",
+    "core:healthz": "liveness probe for the load balancer",
+    "core:readyz": "readiness probe for the load balancer",
+    "set_language": "choosing a language before logging in",
+    "identity:login": "logging in",
+    "identity:oidc_start": "logging in with the national eID",
+    "identity:oidc_callback": "the eID provider returns here",
+    "identity:logout": "harmless when not logged in",
+    "identity:register": "becoming an e-citizen",
+    "identity:verify_email": "the link in the verification e-mail",
+    "identity:resend_verification": "asking for a new verification link",
+    "identity:password_reset": "forgotten password",
+    "identity:password_reset_done": "forgotten password",
+    "identity:password_reset_confirm": "the link in the reset e-mail",
+    "identity:password_reset_complete": "forgotten password",
+    "otp_webauthn:js-i18n-catalog": "translations for the passkey script",
+    "api:api-root": "API index",
+    "api:openapi-json": "the published API description",
+    "api:openapi-view": "interactive API documentation",
+    "api:list_authorities": "the public directory of authorities",
+    "api:get_authority": "the public directory of authorities",
+}
+
+SAMPLE_ARGS = {"int": "1", "str": "sample", "slug": "sample", "uuid": "0" * 32, "path": "x"}
+
+
+def _routes() -> Iterator[tuple[str, str]]:
+    def walk(
+        patterns: list[URLPattern | URLResolver], prefix: str, ns: str
+    ) -> Iterator[tuple[str, str]]:
+        for p in patterns:
+            route = str(p.pattern)
+            if isinstance(p, URLResolver):
+                namespace = ns
+                if p.namespace:
+                    namespace = f"{ns}{p.namespace}:"
+                yield from walk(p.url_patterns, prefix + route, namespace)
+            else:
+                name = f"{ns}{p.name}" if p.name else f"{ns}<unnamed {prefix + route}>"
+                yield name, prefix + route
+
+    yield from walk(get_resolver().url_patterns, "/", "")
+
+
+def _concrete(route: str) -> str:
+    route = route.lstrip("^").rstrip("$").replace("\\Z", "")
+    return re.sub(
+        r"<(?:(\w+):)?(\w+)>",
+        lambda m: SAMPLE_ARGS.get(m.group(1) or "str", "sample"),
+        route,
+    )
+
+
+ROUTES = sorted(set(_routes()))
+
+
+def test_public_list_names_only_real_routes() -> None:
+    names = {name for name, _route in ROUTES}
+    assert set(PUBLIC) <= names, set(PUBLIC) - names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "route"), ROUTES, ids=[n for n, _r in ROUTES])
+def test_route_requires_authentication(name: str, route: str) -> None:
+    if name in PUBLIC or route.startswith("/static/"):
+        pytest.skip(f"public: {PUBLIC.get(name, 'static files')}")
+    url = _concrete(route)
+    client = Client()
+    for method in ("get", "post", "delete"):
+        response = getattr(client, method)(url)
+        if response.status_code == 405:
+            continue
+        refused = response.status_code in (401, 403) or (
+            response.status_code == 302 and "/login/" in response["Location"]
+        )
+        assert refused, (
+            f"{name} ({method.upper()} {url}) answered {response.status_code} "
+            "to an anonymous caller"
+        )
