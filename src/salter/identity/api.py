@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from salter.core.context import Actor
 from salter.identity import auth, loa, services
@@ -71,7 +71,7 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
-def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     auth.require_scope(request, "write")
     auth.require_level(request, loa.TWO_FACTOR)
     from django.core.exceptions import PermissionDenied
@@ -82,4 +82,4 @@ def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
         services.revoke_api_token(Actor.from_request(request, via="api"), token_id)
     except PermissionDenied as exc:
         raise ApiError(404, "not_found", str(exc)) from None
-    return 204, None
+    return Status(204, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -41,7 +43,7 @@ class _TriggerOff:
                 )
 
 
-def _sql(statement: str, params: list[object]) -> None:
+def _sql(statement: str, params: list[Any]) -> None:
     with _TriggerOff(), connection.cursor() as cursor:
         cursor.execute(statement, params)
 
