@@ -5,7 +5,6 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-export PYTHONDONTWRITEBYTECODE=1
 REPORTS=$(mktemp -d)
 trap 'rm -rf "$REPORTS"' EXIT
 results=()
