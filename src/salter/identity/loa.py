@@ -33,6 +33,15 @@ def of(request: HttpRequest) -> int:
     return int(request.session.get(SESSION_KEY, PASSWORD))
 
 
+def parse_level(value: str | None) -> int:
+    """A level from a query string; anything malformed asks for two factors."""
+    try:
+        level = int(value or TWO_FACTOR)
+    except ValueError:
+        return TWO_FACTOR
+    return min(max(level, PASSWORD), HIGH)
+
+
 def set_level(request: HttpRequest, level: int) -> None:
     request.session[SESSION_KEY] = level
 

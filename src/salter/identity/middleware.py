@@ -9,11 +9,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from salter.core.errors import error_body
 from salter.identity import loa
 from salter.identity.models import User
 
@@ -71,6 +72,15 @@ class SessionPolicyMiddleware:
 
         path = request.path
         if session.get(PENDING_2FA) and not path.startswith(_GATE_OPEN):
+            if path.startswith("/api/"):
+                return JsonResponse(
+                    error_body(
+                        "second_factor_required",
+                        "Finish logging in with your second factor first.",
+                        {"step_up_url": reverse("identity:login_verify")},
+                    ),
+                    status=401,
+                )
             return redirect(f"{reverse('identity:login_verify')}?next={request.get_full_path()}")
         if path.startswith("/official/"):
             if not user.is_official:

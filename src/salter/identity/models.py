@@ -17,7 +17,7 @@ class Person(models.Model):
     """A natural person, identified by JMBG (a register's data; the user account is separate)."""
 
     jmbg = models.CharField(
-        "JMBG", max_length=13, unique=True, validators=[validators.validate_jmbg]
+        _("JMBG"), max_length=13, unique=True, validators=[validators.validate_jmbg]
     )
     given_name = models.CharField(_("given name"), max_length=100)
     family_name = models.CharField(_("family name"), max_length=100)
@@ -37,8 +37,10 @@ class Person(models.Model):
 class Company(models.Model):
     """A legal entity, identified by PIB (tax number) and MB (registration number)."""
 
-    pib = models.CharField("PIB", max_length=9, unique=True, validators=[validators.validate_pib])
-    mb = models.CharField("MB", max_length=8, unique=True, validators=[validators.validate_mb])
+    pib = models.CharField(
+        _("PIB"), max_length=9, unique=True, validators=[validators.validate_pib]
+    )
+    mb = models.CharField(_("MB"), max_length=8, unique=True, validators=[validators.validate_mb])
     name = models.CharField(_("name"), max_length=300)
     address = models.CharField(_("address"), max_length=300, blank=True)
 
@@ -73,7 +75,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         CITIZEN = "citizen", _("Citizen or business")
         OFFICIAL = "official", _("Official")
 
-    email = models.EmailField(_("email address"), unique=True)
+    email = models.EmailField(_("E-mail address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CITIZEN)
     person = models.OneToOneField(
@@ -227,6 +229,11 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def scope_labels(self) -> list[str]:
+        labels = dict(self.Scope.choices)
+        return [str(labels.get(scope, scope)) for scope in self.scopes]
 
 
 class UserSession(models.Model):

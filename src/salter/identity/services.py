@@ -153,10 +153,21 @@ def verify_email(actor: Actor, token: str) -> User:
 
 @transaction.atomic
 def record_login(
-    actor: Actor, session: SessionBase, *, method: str, loa: int, user_agent: str = ""
+    actor: Actor,
+    session: SessionBase,
+    *,
+    method: str,
+    loa: int,
+    user_agent: str = "",
+    replaces: str | None = None,
 ) -> UserSession:
+    """Record a login; ``replaces`` is the key of the same user's session before a re-login."""
     require_user(actor)
     assert actor.user is not None and session.session_key is not None
+    if replaces:
+        UserSession.objects.filter(session_key=replaces, user=actor.user).update(
+            session_key=session.session_key
+        )
     login_session, _created = UserSession.objects.update_or_create(
         session_key=session.session_key,
         defaults={

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +19,7 @@ _JMBG_WEIGHTS = (7, 6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 _MB_WEIGHTS = (8, 7, 6, 5, 4, 3, 2)
 
 
-def _digits(value: str, length: int, label: str) -> str:
+def _digits(value: str, length: int, label: Any) -> str:
     value = (value or "").strip().replace(" ", "")
     if not value.isdigit() or not value.isascii():
         raise ValidationError(
@@ -54,7 +55,7 @@ def jmbg_birth_date(jmbg: str) -> dt.date | None:
 
 
 def validate_jmbg(value: str) -> None:
-    jmbg = _digits(value, 13, "JMBG")
+    jmbg = _digits(value, 13, _("JMBG"))
     if jmbg_birth_date(jmbg) is None:
         raise ValidationError(
             _("The first seven digits of a JMBG are the date of birth; %(date)s is not a date.")
@@ -75,7 +76,7 @@ def mb_check_digit(first7: str) -> int:
 
 
 def validate_mb(value: str) -> None:
-    mb = _digits(value, 8, "MB")
+    mb = _digits(value, 8, _("MB"))
     if int(mb[7]) != mb_check_digit(mb[:7]):
         raise ValidationError(
             _("This MB's check digit is wrong: please check each digit."), code="checksum"
@@ -83,7 +84,7 @@ def validate_mb(value: str) -> None:
 
 
 def validate_pib(value: str) -> None:
-    pib = _digits(value, 9, "PIB")
+    pib = _digits(value, 9, _("PIB"))
     try:
         stdnum_pib.validate(pib)
     except StdnumError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import segno
@@ -16,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
@@ -43,18 +45,22 @@ def _base_url(request: HttpRequest) -> str:
 
 
 def start_session(request: HttpRequest, user: User, *, method: str, level: int) -> None:
-    """Log ``user`` in (the session key is rotated) and record the session."""
+    """Log ``user`` in and record the session. The key is rotated every time, also when the
+    same user logs in again to step up (Django keeps the key then)."""
+    same_user = request.user.is_authenticated and request.user.pk == user.pk
+    old_key = request.session.session_key if same_user else None
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    import time
-
+    if old_key is not None and request.session.session_key == old_key:
+        request.session.cycle_key()
     request.session[AUTH_AT] = int(time.time())
-    loa.set_level(request, level)
+    loa.set_level(request, max(level, loa.of(request)) if same_user else level)
     services.record_login(
         Actor.from_request(request),
         request.session,
         method=method,
-        loa=level,
+        loa=loa.of(request),
         user_agent=request.headers.get("User-Agent", ""),
+        replaces=old_key,
     )
 
 
@@ -107,7 +113,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(f"{reverse('identity:login')}?next={_next(request)}")
     assert isinstance(request.user, User)
-    level = int(request.GET.get("level") or loa.TWO_FACTOR)
+    level = loa.parse_level(request.GET.get("level"))
     if level >= loa.HIGH:
         return render(request, "identity/step_up_high.html", {"next": _next(request)})
     if not services.has_second_factor(request.user):
@@ -139,8 +145,10 @@ def _wrong_code_message(user: User) -> str:
             waits.append((info["locked_until"] - timezone.now()).total_seconds())
     if waits:
         seconds = max(1, int(min(waits)) + 1)
-        return _(
-            "Too many wrong codes. For your safety, wait %(seconds)d seconds and try again."
+        return ngettext(
+            "Too many wrong codes. For your safety, wait %(seconds)d second and try again.",
+            "Too many wrong codes. For your safety, wait %(seconds)d seconds and try again.",
+            seconds,
         ) % {"seconds": seconds}
     return _("That code is not right or was already used. Wait for a new code and try again.")
 

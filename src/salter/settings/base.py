@@ -181,6 +181,8 @@ SALTER_OIDC = {
         "http://eidas.europa.eu/LoA/low": 1,
         "http://eidas.europa.eu/LoA/substantial": 2,
         "http://eidas.europa.eu/LoA/high": 3,
+        "low": 1,
+        "substantial": 2,
         "basic": 1,
         "medium": 2,
         "high": 3,

@@ -102,7 +102,9 @@ def test_login_with_totp_reaches_level_two(client: Client, citizen: User) -> Non
     wrong = client.post(reverse("identity:login_verify"), {"code": "000000"})
     assert wrong.status_code == 200 and wrong.context["form"].errors
     # Guessing is slowed down: straight after a wrong code even the right one must wait.
-    hurried = client.post(reverse("identity:login_verify"), {"code": totp_code(device)})
+    hurried = client.post(
+        reverse("identity:login_verify"), {"code": totp_code(device)}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "wait" in str(hurried.context["form"].errors["code"])
     device.refresh_from_db()
     device.throttling_failure_timestamp = timezone.now() - timedelta(minutes=5)
