@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import segno
@@ -187,9 +188,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 base_url=_base_url(request),
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            _add_errors(form, exc)
         else:
             return render(request, "identity/register_done.html", {"email": data["email"]})
     return render(request, "identity/register.html", {"form": form})
@@ -287,13 +286,13 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 def remove_device(request: HttpRequest) -> HttpResponse:
     if loa.of(request) < loa.TWO_FACTOR:
         return redirect(loa.step_up_url(request, loa.TWO_FACTOR))
-    try:
-        services.remove_device(Actor.from_request(request), request.POST.get("device", ""))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The device was removed."))
-    return redirect("identity:security")
+    device = request.POST.get("device", "")
+    return _act(
+        request,
+        lambda actor: services.remove_device(actor, device),
+        _("The device was removed."),
+        "identity:security",
+    )
 
 
 @login_required
@@ -316,16 +315,34 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def end_session(request: HttpRequest, session_id: int) -> HttpResponse:
+def _act(
+    request: HttpRequest, use_case: Callable[[Actor], object], done: str, then: str
+) -> HttpResponse:
+    """Run a use case for a POST button: report success or the refusal, then go back."""
     try:
-        services.end_session(Actor.from_request(request), session_id)
+        use_case(Actor.from_request(request))
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("The session was ended."))
-    return redirect("identity:profile")
+        messages.success(request, done)
+    return redirect(then)
+
+
+def _add_errors(form: Any, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+@login_required
+@require_POST
+def end_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _act(
+        request,
+        lambda actor: services.end_session(actor, session_id),
+        _("The session was ended."),
+        "identity:profile",
+    )
 
 
 @login_required
@@ -341,8 +358,7 @@ def create_token(request: HttpRequest) -> HttpResponse:
                 loa=loa.of(request),
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            _add_errors(form, exc)
         else:
             return render(
                 request, "identity/token_created.html", {"token": token, "secret": secret}
@@ -353,13 +369,12 @@ def create_token(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
-    try:
-        services.revoke_api_token(Actor.from_request(request), token_id)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The token was revoked."))
-    return redirect("identity:profile")
+    return _act(
+        request,
+        lambda actor: services.revoke_api_token(actor, token_id),
+        _("The token was revoked."),
+        "identity:profile",
+    )
 
 
 @login_required
