@@ -11,15 +11,23 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from salter.audit import services as audit
 from salter.core.context import Actor
+from salter.identity import loa
 
 
 class CompleteRegistration(webauthn_views.CompleteCredentialRegistrationView):
+    """Creating a passkey is a ceremony with user verification, so, like confirming a new TOTP
+    app, it raises the session to two factors."""
+
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        from salter.identity.views import complete_second_factor
+
         with transaction.atomic():
             response = super().post(*args, **kwargs)
             if response.status_code == 200:
                 device = WebAuthnCredential.objects.filter(user=self.request.user).latest("pk")
                 audit.record(Actor.from_request(self.request), "otp.passkey_added", device)
+                if loa.of(self.request) < loa.TWO_FACTOR:
+                    complete_second_factor(self.request, device, method="passkey")
         return response
 
 
