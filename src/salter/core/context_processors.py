@@ -12,6 +12,8 @@ LANGUAGE_LABELS = [("sr", "Српски (ћирилица)"), ("sr-latn", "Srpsk
 
 def salter(request: HttpRequest) -> dict[str, Any]:
     language = translation.get_language() or settings.LANGUAGE_CODE
+    if getattr(request, "latin_script", False):
+        language = "sr-latn"  # rendered in Cyrillic, transliterated on the way out
     return {
         "html_lang": HTML_LANG.get(language, language),
         "language_choices": LANGUAGE_LABELS,

@@ -63,19 +63,31 @@ class SecurityHeadersMiddleware:
 
 
 class TransliterationMiddleware:
-    """Serve sr-Latn pages by transliterating the Cyrillic page: content and interface alike."""
+    """Serve sr-Latn pages by rendering the Cyrillic page and transliterating it: our content,
+    our interface and Django's own messages alike, so the two scripts never differ in wording.
+
+    Sits right after LocaleMiddleware: inside it the request runs in ``sr``; on the way out
+    ``sr-latn`` is active again for the Content-Language header."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        if translation.get_language() != "sr-latn":
+            return self.get_response(request)
+        request.latin_script = True  # type: ignore[attr-defined]
+        translation.activate("sr")
+        try:
+            response = self.get_response(request)
+        finally:
+            translation.activate("sr-latn")
         if (
-            translation.get_language() == "sr-latn"
-            and response.get("Content-Type", "").startswith("text/html")
+            response.get("Content-Type", "").startswith("text/html")
             and not response.streaming
             and response.content
         ):
             charset = response.charset or "utf-8"
             response.content = html_to_latin(response.content.decode(charset)).encode(charset)
+            if response.has_header("Content-Length"):  # set by CommonMiddleware, inside us
+                response["Content-Length"] = str(len(response.content))
         return response

@@ -35,11 +35,12 @@ def me(request: HttpRequest) -> dict[str, object]:
     auth.require_scope(request, "read")
     user = request.user
     token = getattr(request, "api_token", None)
+    # Three columns rather than three whole models: less to compile, fetch and build.
     memberships = [
-        {"authority": m.unit.authority.code, "unit": m.unit.code, "role": m.role}
-        for m in Membership.objects.filter(user_id=int(user.pk or 0)).select_related(
-            "unit__authority"
-        )
+        {"authority": authority, "unit": unit, "role": role}
+        for authority, unit, role in Membership.objects.filter(
+            user_id=int(user.pk or 0)
+        ).values_list("unit__authority__code", "unit__code", "role")
     ]
     return {
         "id": user.pk,

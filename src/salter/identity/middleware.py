@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware as BaseOTPMiddleware
 
 from salter.core.errors import error_body
 from salter.identity import loa
@@ -119,3 +121,30 @@ class SessionPolicyMiddleware:
             return self.get_response(request)
         messages.info(request, message)
         return redirect_to_login(request.get_full_path())
+
+
+class OTPMiddleware(BaseOTPMiddleware):
+    """django-otp's middleware, with the verifying device loaded on first use.
+
+    django-otp loads ``request.user.otp_device`` as soon as anything touches ``request.user``:
+    one query on every request of a user who logged in with a second factor. Šalter takes the
+    level of assurance from the session (:mod:`salter.identity.loa`) and only the passkey views
+    ask ``user.is_verified()``, so the device is loaded then; ``GET /api/v1/me`` with a level-2
+    session stays at three queries. The outcome is django-otp's: the persistent id is read from
+    the session now, the device is checked (owner, confirmed) when loaded, and a stale id is
+    dropped from the session then.
+    """
+
+    def _verify_user_sync(self, request: HttpRequest, user: User) -> User:
+        persistent_id = (
+            request.session.get(DEVICE_ID_SESSION_KEY) if user.is_authenticated else None
+        )
+        if not persistent_id or not isinstance(user, User):
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        user.defer_otp_device(
+            lambda: self._finalize_device(
+                request, user, self._device_from_persistent_id(persistent_id)
+            )
+        )
+        return user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -109,6 +110,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     def needs_second_factor(self) -> bool:
         """Officials and platform administrators cannot work without a second factor."""
         return self.is_official
+
+    # django-otp's ``user.otp_device`` (the device that verified this session, or None), loaded
+    # on first use: see :class:`salter.identity.middleware.OTPMiddleware`.
+    @property
+    def otp_device(self) -> Any:
+        loader = self.__dict__.pop("_otp_device_loader", None)
+        if loader is not None:
+            self.__dict__["_otp_device"] = loader()
+        return self.__dict__.get("_otp_device")
+
+    @otp_device.setter
+    def otp_device(self, device: Any) -> None:
+        self.__dict__.pop("_otp_device_loader", None)
+        self.__dict__["_otp_device"] = device
+
+    def defer_otp_device(self, loader: Callable[[], Any]) -> None:
+        self.__dict__["_otp_device_loader"] = loader
 
 
 class Role(models.TextChoices):

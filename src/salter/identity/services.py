@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from salter.audit import services as audit
 from salter.authorities.models import OrgUnit
 from salter.core.context import Actor
+from salter.core.translit import to_latin
 from salter.identity import validators
 from salter.identity.models import (
     ApiToken,
@@ -111,9 +112,12 @@ def email_token(user: User) -> str:
 
 def send_verification_email(user: User, base_url: str) -> None:
     link = f"{base_url.rstrip('/')}/register/verify/{email_token(user)}/"
-    with translation.override(user.language):
+    latin = user.language == "sr-latn"
+    with translation.override("sr" if latin else user.language):
         subject = _("Confirm your e-mail address for Šalter")
-        body = render_to_string("identity/email/verify.txt", {"user": user, "link": link})
+        body: str = render_to_string("identity/email/verify.txt", {"user": user, "link": link})
+    if latin:
+        subject, body = to_latin(subject), to_latin(body)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
@@ -332,11 +336,11 @@ def authenticate_token(secret: str) -> ApiToken | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     prefix, _sep, _rest = secret[len(TOKEN_PREFIX) :].partition("_")
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(prefix=prefix, revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
+    # The prefix is unique, so a slice rather than .first(), which would add an ORDER BY.
+    found = ApiToken.objects.select_related("user").filter(
+        prefix=prefix, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )[:1]
+    token = found[0] if found else None
     if token is None or not token.user.is_active:
         return None
     if not secrets.compare_digest(token.digest, _digest(secret)):

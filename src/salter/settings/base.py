@@ -52,15 +52,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "salter.core.middleware.TransliterationMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "salter.identity.middleware.OTPMiddleware",  # django-otp's, the device loaded lazily
     "django.contrib.messages.middleware.MessageMiddleware",
     "salter.identity.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "salter.core.middleware.SecurityHeadersMiddleware",
-    "salter.core.middleware.TransliterationMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -49,3 +49,23 @@ def test_pages_in_latin_script_are_derived_from_cyrillic(client: Client, authori
     client.cookies["salter_language"] = "en"
     english = client.get("/").content.decode()
     assert "Municipality of Surdulica" in english
+
+
+@pytest.mark.django_db
+def test_django_messages_in_latin_come_from_the_cyrillic_catalogue(client: Client) -> None:
+    """Django's own form errors read the same in both scripts (not Django's sr_Latn wording)."""
+    data = {"email": "not an address", "full_name": "", "password1": "x", "password2": "x"}
+    cyrillic = client.post("/register/", data).content.decode()
+    client.cookies["salter_language"] = "sr-latn"
+    latin = client.post("/register/", data).content.decode()
+    cyrillic_error = "Унесите исправну и-мејл адресу."
+    assert cyrillic_error in cyrillic
+    assert to_latin(cyrillic_error) in latin
+
+
+@pytest.mark.django_db
+def test_latin_page_declares_its_own_length(client: Client, authority: object) -> None:
+    client.cookies["salter_language"] = "sr-latn"
+    response = client.get("/")
+    assert int(response["Content-Length"]) == len(response.content)
+    assert response["Content-Language"] == "sr-latn"
