@@ -68,6 +68,8 @@ def _concrete(route: str) -> str:
 
 
 ROUTES = sorted(set(_routes()))
+GUARDED = [(n, r) for n, r in ROUTES if n not in PUBLIC and not r.startswith("/static/")]
+OPEN = [(n, r) for n, r in ROUTES if n in PUBLIC]
 
 
 def test_public_list_names_only_real_routes() -> None:
@@ -76,16 +78,16 @@ def test_public_list_names_only_real_routes() -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "route"), ROUTES, ids=[n for n, _r in ROUTES])
+@pytest.mark.parametrize(("name", "route"), GUARDED, ids=[n for n, _r in GUARDED])
 def test_route_requires_authentication(name: str, route: str) -> None:
-    if name in PUBLIC or route.startswith("/static/"):
-        pytest.skip(f"public: {PUBLIC.get(name, 'static files')}")
     url = _concrete(route)
     client = Client()
+    answered = 0
     for method in ("get", "post", "delete"):
         response = getattr(client, method)(url)
         if response.status_code == 405:
             continue
+        answered += 1
         refused = response.status_code in (401, 403) or (
             response.status_code == 302 and "/login/" in response["Location"]
         )
@@ -93,3 +95,17 @@ def test_route_requires_authentication(name: str, route: str) -> None:
             f"{name} ({method.upper()} {url}) answered {response.status_code} "
             "to an anonymous caller"
         )
+    assert answered, f"{name} ({url}) accepts none of GET, POST, DELETE"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "route"), OPEN, ids=[n for n, _r in OPEN])
+def test_public_route_serves_an_anonymous_caller(name: str, route: str) -> None:
+    """Public means usable without logging in: no login wall and no server error."""
+    url = _concrete(route)
+    for method in ("get", "post"):
+        response = getattr(Client(), method)(url)
+        assert response.status_code < 500, f"{name} ({method.upper()} {url}) crashed"
+        assert response.status_code not in (401, 403), f"{name} refused an anonymous caller"
+        if response.status_code == 302:  # a login wall sends to /login/?next=…
+            assert "/login/?next=" not in response["Location"], f"{name} sent to the login"
