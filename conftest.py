@@ -79,7 +79,10 @@ def mailbox(smtp_server: tuple[Mailbox, int], settings: Any) -> Mailbox:
 def _fresh_caches() -> Iterator[None]:
     from django.core.cache import cache
 
+    from salter.identity import authcache
+
     cache.clear()
+    authcache.clear()
     yield
 
 

@@ -11,8 +11,8 @@ threads = int(os.environ.get("SALTER_THREADS", "4"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-max_requests = 5000
-max_requests_jitter = 500
+max_requests = 100_000  # recycle workers now and then, not every few seconds under load
+max_requests_jitter = 10_000
 accesslog = "-"
 access_log_format = (
     '{"remote": "%(h)s", "request": "%(r)s", "status": %(s)s, "bytes": %(B)s, "ms": %(M)s}'

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from salter.core.context import Actor
-from salter.identity import auth, loa, services
+from salter.identity import auth, authcache, loa, services
 from salter.identity.models import ApiToken, Membership
 
 router = Router(tags=["identity"], auth=auth.AUTH)
@@ -35,13 +35,17 @@ def me(request: HttpRequest) -> dict[str, object]:
     auth.require_scope(request, "read")
     user = request.user
     token = getattr(request, "api_token", None)
-    # Three columns rather than three whole models: less to compile, fetch and build.
-    memberships = [
-        {"authority": authority, "unit": unit, "role": role}
-        for authority, unit, role in Membership.objects.filter(
-            user_id=int(user.pk or 0)
-        ).values_list("unit__authority__code", "unit__code", "role")
-    ]
+    user_id = int(user.pk or 0)
+    memberships = authcache.get_memberships(user_id)
+    if memberships is None:
+        # Three columns rather than three whole models: less to compile, fetch and build.
+        memberships = [
+            {"authority": authority, "unit": unit, "role": role}
+            for authority, unit, role in Membership.objects.filter(user_id=user_id).values_list(
+                "unit__authority__code", "unit__code", "role"
+            )
+        ]
+        authcache.put_memberships(user_id, memberships)
     return {
         "id": user.pk,
         "email": user.email,  # type: ignore[union-attr]

@@ -24,7 +24,7 @@ from salter.audit import services as audit
 from salter.authorities.models import OrgUnit
 from salter.core.context import Actor
 from salter.core.translit import to_latin
-from salter.identity import validators
+from salter.identity import authcache, validators
 from salter.identity.models import (
     ApiToken,
     Company,
@@ -331,24 +331,40 @@ def create_api_token(
     return token, secret
 
 
+# What an API request needs of a token and its user; the rest stays deferred (and a save of
+# such an instance writes only these fields).
+_TOKEN_FIELDS = (
+    "id", "prefix", "digest", "scopes", "loa", "expires_at", "last_used_at", "user_id",
+    "user__id", "user__email", "user__full_name", "user__kind", "user__is_platform_admin",
+    "user__is_active", "user__language",
+)  # fmt: skip
+
+
 def authenticate_token(secret: str) -> ApiToken | None:
-    """Find the active token for ``secret``: one indexed query, constant-time comparison."""
+    """Find the active token for ``secret``: at most one indexed query (none while the token
+    is in the short-lived cache, see ``authcache``), always a constant-time comparison."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     prefix, _sep, _rest = secret[len(TOKEN_PREFIX) :].partition("_")
-    # The prefix is unique, so a slice rather than .first(), which would add an ORDER BY.
-    found = ApiToken.objects.select_related("user").filter(
-        prefix=prefix, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    )[:1]
-    token = found[0] if found else None
-    if token is None or not token.user.is_active:
-        return None
-    if not secrets.compare_digest(token.digest, _digest(secret)):
-        return None
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
-        # Written at most hourly so a busy client does not turn every read into a write.
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token: ApiToken | None = authcache.get_token(prefix)
+    if token is None:
+        # The prefix is unique, so a slice rather than .first(), which would add an ORDER BY.
+        found = (
+            ApiToken.objects.select_related("user")
+            .only(*_TOKEN_FIELDS)
+            .filter(prefix=prefix, revoked_at__isnull=True, user__is_active=True)[:1]
+        )
+        token = found[0] if found else None
+        if token is None:
+            return None
+        if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
+            # Written at most hourly so a busy client does not turn every read into a write.
+            token.last_used_at = now
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        authcache.put_token(prefix, token)
+    if token.expires_at <= now or not secrets.compare_digest(token.digest, _digest(secret)):
+        return None
     return token
 
 
@@ -360,6 +376,7 @@ def revoke_api_token(actor: Actor, token_id: int) -> None:
         raise PermissionDenied(_("No such token."))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    authcache.forget_token(token.prefix)
     audit.record(actor, "token.revoked", token)
 
 
@@ -388,6 +405,7 @@ def add_official(
     membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
     if not created:
         return membership
+    authcache.forget_user(user.pk)
     audit.record(
         actor,
         "membership.granted",

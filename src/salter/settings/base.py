@@ -193,6 +193,9 @@ SALTER_OIDC = {
 
 # API tokens
 SALTER_API_TOKEN_MAX_DAYS = 365
+# How long a process remembers a verified token and a user's memberships (see
+# salter/identity/authcache.py): a revoked token may work on other workers that long.
+SALTER_API_AUTH_CACHE_SECONDS = float(os.environ.get("SALTER_API_AUTH_CACHE_SECONDS", "5"))
 
 # --- Internationalisation: sr-Cyrl (default), sr-Latn, en ---------------------------------
 LANGUAGE_CODE = "sr"

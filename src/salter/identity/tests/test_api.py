@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from salter.audit.models import AuditEvent
 from salter.authorities.models import Authority, OrgUnit
 from salter.core.context import Actor
-from salter.identity import loa, services
+from salter.identity import authcache, loa, services
 from salter.identity.models import ApiToken, User
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,41 @@ def test_me_with_a_token_takes_at_most_three_queries(
     token.refresh_from_db()
     assert token.last_used_at is not None
 
-    # last_used_at is written at most hourly: the next call only reads.
+    # Within the cache time the same token is served from memory: no query at all.
+    with django_assert_num_queries(0):
+        assert client.get(ME, headers=bearer(secret)).status_code == 200
+
+    # Without the cache: last_used_at is written at most hourly, so the next call only reads.
+    authcache.clear()
+    with django_assert_num_queries(2):
+        assert client.get(ME, headers=bearer(secret)).status_code == 200
+
+
+def test_token_cache_never_outlives_a_revocation_in_this_process_nor_an_expiry(
+    client: Client, official: User, settings: Any
+) -> None:
+    token, secret = make_token(official, level=2)
+    assert client.get(ME, headers=bearer(secret)).status_code == 200  # now remembered
+    services.revoke_api_token(Actor(user=official), token.pk)
+    assert client.get(ME, headers=bearer(secret)).status_code == 401
+
+    other, other_secret = make_token(official, level=2)
+    assert client.get(ME, headers=bearer(other_secret)).status_code == 200
+    ApiToken.objects.filter(pk=other.pk).update(expires_at=timezone.now())
+    cached = authcache.get_token(other.prefix)
+    assert cached is not None
+    cached.expires_at = timezone.now() - timedelta(seconds=1)  # as the stored expiry passes
+    assert client.get(ME, headers=bearer(other_secret)).status_code == 401
+    # A wrong secret with a remembered prefix is still refused.
+    assert client.get(ME, headers=bearer(other_secret[:-2] + "xx")).status_code == 401
+
+
+def test_token_cache_can_be_switched_off(
+    client: Client, official: User, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.SALTER_API_AUTH_CACHE_SECONDS = 0
+    _token, secret = make_token(official, level=2)
+    assert client.get(ME, headers=bearer(secret)).status_code == 200
     with django_assert_num_queries(2):
         assert client.get(ME, headers=bearer(secret)).status_code == 200
 
