@@ -4,7 +4,8 @@ What it keeps, for ``SALTER_API_AUTH_CACHE_SECONDS`` (5 s by default, 0 turns it
 
 * a verified token: its digest, scopes, level and expiry, and the fields of its user that the
   API reads — keyed by the token's public prefix, checked against the full secret every time;
-* a user's memberships (authority, unit, role), for ``GET /api/v1/me``.
+* a user's memberships (authority, unit, role), for ``GET /api/v1/me``;
+* a logged-in user's row, which Django otherwise reads on every request of a session.
 
 Revoking a token, ending a membership or deactivating a user clears the entry in the process
 that did it at once; other processes see the change within the cache time. That is the
@@ -27,6 +28,7 @@ MAX_ENTRIES = 10_000
 _lock = threading.Lock()
 _tokens: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 _memberships: OrderedDict[int, tuple[float, Any]] = OrderedDict()
+_users: OrderedDict[int, tuple[float, Any]] = OrderedDict()
 
 
 def ttl() -> float:
@@ -72,6 +74,15 @@ def put_memberships(user_id: int, memberships: Any) -> None:
     _put(_memberships, user_id, memberships)
 
 
+def get_user_row(user_id: int) -> Any:
+    """The column values of a logged-in user (a tuple, so no request shares an instance)."""
+    return _get(_users, user_id)
+
+
+def put_user_row(user_id: int, row: Any) -> None:
+    _put(_users, user_id, row)
+
+
 def forget_token(prefix: str) -> None:
     with _lock:
         _tokens.pop(prefix, None)
@@ -80,6 +91,7 @@ def forget_token(prefix: str) -> None:
 def forget_user(user_id: int) -> None:
     with _lock:
         _memberships.pop(user_id, None)
+        _users.pop(user_id, None)
         for prefix in [p for p, (_e, t) in _tokens.items() if t.user_id == user_id]:
             _tokens.pop(prefix, None)
 
@@ -88,3 +100,4 @@ def clear() -> None:
     with _lock:
         _tokens.clear()
         _memberships.clear()
+        _users.clear()

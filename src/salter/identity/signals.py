@@ -1,4 +1,4 @@
-"""Keep the login-session list accurate when Django itself rotates or ends a session."""
+"""Signals: log failed logins, and forget remembered users when they or their roles change."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from typing import Any
 
 import structlog
 from django.contrib.auth.signals import user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+
+from salter.identity import authcache
 
 log = structlog.get_logger(__name__)
 
@@ -15,3 +18,12 @@ log = structlog.get_logger(__name__)
 def on_login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
     # Failed attempts are counted by django-axes; the log line helps an operator see attacks.
     log.info("login_failed", username=str(credentials.get("username", ""))[:100])
+
+
+@receiver(post_save, sender="identity.User")
+@receiver(post_delete, sender="identity.User")
+@receiver(post_save, sender="identity.Membership")
+@receiver(post_delete, sender="identity.Membership")
+def forget_cached_user(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Any change to a user or their roles clears this process's memory of them at once."""
+    authcache.forget_user(instance.user_id if hasattr(instance, "user_id") else instance.pk)

@@ -50,7 +50,7 @@ def start_session(request: HttpRequest, user: User, *, method: str, level: int) 
     same user logs in again to step up (Django keeps the key then)."""
     same_user = request.user.is_authenticated and request.user.pk == user.pk
     old_key = request.session.session_key if same_user else None
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="salter.identity.backends.CachedModelBackend")
     if old_key is not None and request.session.session_key == old_key:
         request.session.cycle_key()
     request.session[AUTH_AT] = int(time.time())
