@@ -104,3 +104,27 @@ class RegistryBook(LocalizedName):
 
     def format_number(self, number: int, year: int, unit: str = "") -> str:
         return self.number_template.format(book=self.code, number=number, year=year, unit=unit)
+
+
+class RegistryCounter(models.Model):
+    """The last registry number (delovodni broj) given out in one book and one year.
+
+    One row per book and year, locked while a number is allocated, so numbers follow each
+    other without gaps or duplicates (see ``salter.authorities.numbering``). A year with
+    ``closed_at`` set gives out no more numbers.
+    """
+
+    book = models.ForeignKey(RegistryBook, on_delete=models.PROTECT, related_name="counters")
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["book", "year"], name="one_counter_per_book_and_year")
+        ]
+        verbose_name = _("registry counter")
+        verbose_name_plural = _("registry counters")
+
+    def __str__(self) -> str:
+        return f"{self.book_id}/{self.year}: {self.last_number}"

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
-from salter.authorities.models import Authority, OrgUnit, RegistryBook
+from salter.authorities.models import Authority, OrgUnit, RegistryBook, RegistryCounter
+from salter.authorities.numbering import (
+    Allocation,
+    NumberingError,
+    YearClosed,
+    current_year,
+    lock_counter,
+    template_fields,
+)
 from salter.core.context import Actor
 from salter.identity.permissions import require_platform_admin
 
@@ -67,3 +79,80 @@ def create_unit(
     )
     audit.record(actor, "unit.created", unit, authority_id=authority.pk, payload={"code": code})
     return unit
+
+
+# --- Registry numbers (delovodni broj) -----------------------------------------------------
+
+
+def allocate_number(
+    actor: Actor, book: RegistryBook, *, year: int | None = None, unit_code: str = ""
+) -> Allocation:
+    """Give out the next registry number of ``book`` in ``year`` (by default the current year
+    in Belgrade), e.g. ``01-7/2026``.
+
+    Must run inside the caller's transaction — the one that registers the case or document —
+    and joins it instead of opening its own: if that transaction fails, the number is rolled
+    back with it and given to the next submission, so the book has no gaps. The counter row
+    stays locked until the caller commits, so keep what follows the allocation short.
+
+    No permission check here: the use case that registers the entry (a citizen's submission,
+    an official's incoming mail) has checked it already.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(
+            "allocate_number() must run inside the transaction that registers the entry"
+        )
+    if "unit" in template_fields(book.number_template) and not unit_code:
+        raise ValueError(f"the number template of book {book.code} needs a unit code")
+    if year is None:
+        year = current_year()
+    counter = lock_counter(book, year)
+    if counter.closed_at is not None:
+        raise YearClosed(book, year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    formatted = book.format_number(counter.last_number, year, unit=unit_code)
+    audit.record(
+        actor,
+        "registry.number_allocated",
+        book,
+        authority_id=book.authority_id,
+        payload={
+            "book": book.code,
+            "year": year,
+            "number": counter.last_number,
+            "formatted": formatted,
+        },
+    )
+    return Allocation(book=book, year=year, number=counter.last_number, formatted=formatted)
+
+
+@transaction.atomic
+def close_year(actor: Actor, book: RegistryBook, year: int) -> RegistryCounter:
+    """Close ``book`` for ``year``: no more numbers are allocated in it. Books close on
+    31 December, so a year cannot be closed before that day (Belgrade time). Idempotent:
+    closing a closed year changes nothing and records nothing.
+
+    A year nobody allocated in is closed as well, so that it cannot be opened later by mistake.
+    Carrying the year's open cases over to the new year, each with a link to its old number,
+    belongs to the cases app and is not done here.
+    """
+    require_platform_admin(actor, or_authority_admin_of=book.authority)
+    if timezone.localdate(timezone=timezone.get_default_timezone()) < dt.date(year, 12, 31):
+        raise NumberingError(
+            _("Registry book %(book)s cannot be closed for %(year)s before 31 December.")
+            % {"book": book.code, "year": year}
+        )
+    counter = lock_counter(book, year)
+    if counter.closed_at is not None:
+        return counter
+    counter.closed_at = timezone.now()
+    counter.save(update_fields=["closed_at"])
+    audit.record(
+        actor,
+        "registry.year_closed",
+        book,
+        authority_id=book.authority_id,
+        payload={"book": book.code, "year": year, "last_number": counter.last_number},
+    )
+    return counter

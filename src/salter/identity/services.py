@@ -4,6 +4,7 @@ event; views and API handlers only call these."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -331,6 +332,7 @@ def create_api_token(
     return token, secret
 
 
+_PREFIX_SHAPE = re.compile(r"[0-9a-f]{8}")
 # What an API request needs of a token and its user; the rest stays deferred (and a save of
 # such an instance writes only these fields).
 _TOKEN_FIELDS = (
@@ -346,6 +348,8 @@ def authenticate_token(secret: str) -> ApiToken | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     prefix, _sep, _rest = secret[len(TOKEN_PREFIX) :].partition("_")
+    if not _PREFIX_SHAPE.fullmatch(prefix):
+        return None  # never send arbitrary bytes (NUL, say) to the database
     now = timezone.now()
     token: ApiToken | None = authcache.get_token(prefix)
     if token is None:

@@ -477,3 +477,12 @@ def test_no_altered_secret_authenticates(citizen: User) -> None:
         assert services.authenticate_token(guess) is None
 
     check()
+
+
+@pytest.mark.parametrize("secret", ["slt_\x00bcdefg_x", "slt_ABCDEFGH_x", "slt_" + "a" * 300])
+def test_malformed_tokens_are_refused_without_touching_the_database(
+    client: Client, secret: str, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(0):
+        response = client.get(ME, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 401
