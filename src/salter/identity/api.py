@@ -72,7 +72,9 @@ class TokenOut(Schema):
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens (never their secrets)")
 def list_tokens(request: HttpRequest) -> list[ApiToken]:
     auth.require_scope(request, "read")
-    return list(ApiToken.objects.filter(user_id=int(request.user.pk or 0)).order_by("-created_at"))
+    return list(
+        ApiToken.objects.filter(user_id=int(request.user.pk or 0)).order_by("-created_at", "-id")
+    )
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")

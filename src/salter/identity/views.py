@@ -306,7 +306,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "sessions": services.open_sessions(request.user),
             "current_key": request.session.session_key,
             "devices": list(devices_for_user(request.user, confirmed=True)),
-            "tokens": request.user.api_tokens.order_by("-created_at"),
+            "tokens": request.user.api_tokens.order_by("-created_at", "-id"),
             "token_form": token_form,
             "mandates": services.usable_mandates(request.user),
             "memberships": request.user.memberships.select_related("unit__authority"),
