@@ -3,6 +3,7 @@
 from .base import *  # noqa: F403
 from .base import VAR_DIR, os
 
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
 DEBUG = os.environ.get("SALTER_DEBUG", "") == "1"
 SECRET_KEY = os.environ.get("SALTER_SECRET_KEY") or "dev-only-not-secret-" + "x" * 40
 EMAIL_BACKEND = os.environ.get(
