@@ -274,15 +274,7 @@ async def run_scenario(
 
 
 def get_ok(path: str, headers: dict[str, str], must_contain: bytes) -> Operation:
-    async def operation(conn: Connection, result: Result, index: int, worker: int) -> bool:
-        response = await conn.request("GET", path, headers)
-        result.requests += 1
-        if response.status != 200 or must_contain not in response.body:
-            result.error(f"GET {path}: {response.status} {response.body[:200]!r}")
-            return False
-        return True
-
-    return operation
+    return rotating_get(path, [headers], must_contain)
 
 
 def rotating_get(path: str, headers: list[dict[str, str]], must_contain: bytes) -> Operation:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -47,6 +47,10 @@ class Actor:
     request_id: str = field(default_factory=lambda: current_request_id() or uuid.uuid4().hex)
     ip: str | None = field(default_factory=lambda: _ip.get() or None)
     via: str = "web"
+
+    def as_user(self, user: User) -> Actor:
+        """The same request, now known to be ``user`` (just registered, logged in, verified)."""
+        return replace(self, user=user)
 
     @classmethod
     def system(cls, reason: str = "system") -> Actor:

@@ -159,7 +159,7 @@ def _user_for(actor: Actor, claims: dict[str, Any]) -> User:
         user.save(update_fields=["oidc_subject"])
         action = "user.eid_linked"
     audit.record(
-        Actor(user=user, request_id=actor.request_id, ip=actor.ip, via="oidc"),
+        actor.as_user(user),
         action,
         user,
         payload={"issuer": settings.SALTER_OIDC["issuer"]},

@@ -98,7 +98,7 @@ def register(
             {"email": _("An account with this address exists. Log in or reset the password.")}
         ) from None
     audit.record(
-        Actor(user=user, request_id=actor.request_id, ip=actor.ip, via=actor.via),
+        actor.as_user(user),
         "user.registered",
         user,
         payload={"with_jmbg": bool(jmbg)},
@@ -147,9 +147,7 @@ def verify_email(actor: Actor, token: str) -> User:
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
-        audit.record(
-            Actor(user=user, request_id=actor.request_id, ip=actor.ip), "user.email_verified", user
-        )
+        audit.record(actor.as_user(user), "user.email_verified", user)
     return user
 
 
@@ -517,6 +515,4 @@ def password_was_reset(actor: Actor, user: User) -> None:
         # Following the emailed link proves the address as well as verification would.
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
-    audit.record(
-        Actor(user=user, request_id=actor.request_id, ip=actor.ip), "user.password_reset", user
-    )
+    audit.record(actor.as_user(user), "user.password_reset", user)
