@@ -35,6 +35,9 @@ PUBLIC = {
     "api:openapi-view": "interactive API documentation",
     "api:list_authorities": "the public directory of authorities",
     "api:get_authority": "the public directory of authorities",
+    "api:list_services": "the public catalogue of services",
+    "api:get_definition": "published service definitions are public, so forms can be built",
+    "catalog:definition_schema_v1": "the published format of service definitions",
 }
 
 SAMPLE_ARGS = {"int": "1", "str": "sample", "slug": "sample", "uuid": "0" * 32, "path": "x"}

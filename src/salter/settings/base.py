@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "salter.core",
     "salter.audit",
     "salter.authorities",
+    "salter.catalog",
     "salter.identity",
 ]
 

@@ -402,6 +402,10 @@ def _api_routes() -> dict[str, str]:
     return routes
 
 
+# The public directory and catalogue: readable without authentication.
+PUBLIC_API_PREFIXES = ("/api/v1/authorities", "/api/v1/services")
+
+
 def test_the_openapi_schema_documents_every_route(client: Client) -> None:
     from salter.urls import api
 
@@ -430,7 +434,7 @@ def test_the_openapi_schema_documents_every_route(client: Client) -> None:
                     assert documented.get("summary"), f"{method} {full} has no summary"
                     assert "200" in documented["responses"] or "204" in documented["responses"]
                     schemes = {name for item in documented.get("security", []) for name in item}
-                    if full.startswith("/api/v1/authorities"):
+                    if full.startswith(PUBLIC_API_PREFIXES):
                         assert schemes == set()
                     else:
                         assert schemes == {"TokenAuth", "BrowserSessionAuth"}

@@ -1,0 +1,231 @@
+"""Use cases that change services and their definitions.
+
+A published definition never changes — a case pins the version it started on — so every edit
+goes into a draft, and publishing a draft retires the version published before it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salter.audit import services as audit
+from salter.authorities.models import Authority
+from salter.catalog import definitions
+from salter.catalog.definitions import DefinitionError, InvalidDefinition
+from salter.catalog.models import Service, ServiceVersion
+from salter.core.context import Actor
+from salter.identity.permissions import require_platform_admin
+
+__all__ = [
+    "InvalidDefinition",
+    "VersionStateError",
+    "create_draft_version",
+    "create_service",
+    "import_definition",
+    "publish_version",
+    "retire_version",
+    "update_draft",
+]
+
+
+class VersionStateError(ValueError):
+    """The version is not in a state that allows this (e.g. editing a published version)."""
+
+
+@transaction.atomic
+def create_service(
+    actor: Actor,
+    authority: Authority,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    name_en: str = "",
+    description: str = "",
+    description_en: str = "",
+    legal_basis: str = "",
+    min_level_of_assurance: int = 2,
+    classification_code: str = "",
+) -> Service:
+    require_platform_admin(actor, or_authority_admin_of=authority)
+    if kind not in Service.Kind.values:
+        raise ValueError(f"unknown kind of service: {kind}")
+    if not 1 <= min_level_of_assurance <= 3:
+        raise ValueError("the minimum level of assurance is 1, 2 or 3")
+    service = Service.objects.create(
+        authority=authority,
+        code=code,
+        name=name,
+        name_en=name_en,
+        description=description,
+        description_en=description_en,
+        legal_basis=legal_basis,
+        kind=kind,
+        min_level_of_assurance=min_level_of_assurance,
+        classification_code=classification_code,
+    )
+    audit.record(
+        actor,
+        "service.created",
+        service,
+        authority_id=authority.pk,
+        payload={"code": code, "kind": kind},
+    )
+    return service
+
+
+def _lock(service: Service) -> Service:
+    """Lock the service row: versions of one service are numbered and published one at a time."""
+    return Service.objects.select_for_update().select_related("authority").get(pk=service.pk)
+
+
+@transaction.atomic
+def create_draft_version(
+    actor: Actor, service: Service, definition: dict[str, Any] | None = None
+) -> ServiceVersion:
+    """A new draft: a copy of ``definition`` if given, else of the latest version (empty for a
+    new service). The draft is validated when it is published, not before, so an
+    administrator can save work in progress."""
+    service = _lock(service)
+    require_platform_admin(actor, or_authority_admin_of=service.authority)
+    if definition is None:
+        latest = service.versions.order_by("-number").first()
+        definition = latest.definition if latest is not None else {}
+    if not isinstance(definition, dict):
+        raise InvalidDefinition([DefinitionError("", _("The definition must be a JSON object."))])
+    number = (service.versions.aggregate(last=Max("number"))["last"] or 0) + 1
+    version = ServiceVersion.objects.create(
+        service=service,
+        number=number,
+        definition=copy.deepcopy(definition),
+        created_by=actor.user,
+    )
+    audit.record(
+        actor,
+        "service.version_created",
+        version,
+        authority_id=service.authority_id,
+        payload={"service": service.code, "number": number},
+    )
+    return version
+
+
+def _lock_version(version: ServiceVersion) -> ServiceVersion:
+    return (
+        ServiceVersion.objects.select_for_update()
+        .select_related("service__authority")
+        .get(pk=version.pk)
+    )
+
+
+@transaction.atomic
+def update_draft(
+    actor: Actor, version: ServiceVersion, definition: dict[str, Any]
+) -> ServiceVersion:
+    """Replace the definition of a draft. A published or retired version is never changed:
+    cases pinned to it must keep behaving as they started."""
+    version = _lock_version(version)
+    require_platform_admin(actor, or_authority_admin_of=version.service.authority)
+    if version.status != ServiceVersion.Status.DRAFT:
+        raise VersionStateError(
+            _("Version %(number)s is %(status)s and can no longer be changed; create a new draft.")
+            % {"number": version.number, "status": version.get_status_display()}
+        )
+    if not isinstance(definition, dict):
+        raise InvalidDefinition([DefinitionError("", _("The definition must be a JSON object."))])
+    version.definition = copy.deepcopy(definition)
+    version.save(update_fields=["definition"])
+    audit.record(
+        actor,
+        "service.version_updated",
+        version,
+        authority_id=version.service.authority_id,
+        payload={"service": version.service.code, "number": version.number},
+    )
+    return version
+
+
+@transaction.atomic
+def publish_version(actor: Actor, version: ServiceVersion) -> ServiceVersion:
+    """Publish a draft after validating it (all problems are reported at once, as
+    :class:`InvalidDefinition`); the version published before it is retired."""
+    _lock(version.service)
+    version = _lock_version(version)
+    service = version.service
+    require_platform_admin(actor, or_authority_admin_of=service.authority)
+    if version.status != ServiceVersion.Status.DRAFT:
+        raise VersionStateError(
+            _("Only a draft can be published; version %(number)s is %(status)s.")
+            % {"number": version.number, "status": version.get_status_display()}
+        )
+    definitions.check(version.definition)
+    previous = service.versions.filter(status=ServiceVersion.Status.PUBLISHED).first()
+    if previous is not None:
+        _retire(actor, previous)
+    version.status = ServiceVersion.Status.PUBLISHED
+    version.published_at = timezone.now()
+    version.save(update_fields=["status", "published_at"])
+    audit.record(
+        actor,
+        "service.version_published",
+        version,
+        authority_id=service.authority_id,
+        payload={
+            "service": service.code,
+            "number": version.number,
+            "replaces": previous.number if previous is not None else None,
+        },
+    )
+    return version
+
+
+@transaction.atomic
+def retire_version(actor: Actor, version: ServiceVersion) -> ServiceVersion:
+    """Withdraw a published version: no new case can start on it (running cases go on).
+    The service is then not offered until another version is published."""
+    _lock(version.service)
+    version = _lock_version(version)
+    require_platform_admin(actor, or_authority_admin_of=version.service.authority)
+    if version.status != ServiceVersion.Status.PUBLISHED:
+        raise VersionStateError(
+            _("Only the published version can be retired; version %(number)s is %(status)s.")
+            % {"number": version.number, "status": version.get_status_display()}
+        )
+    _retire(actor, version)
+    return version
+
+
+def _retire(actor: Actor, version: ServiceVersion) -> None:
+    version.status = ServiceVersion.Status.RETIRED
+    version.retired_at = timezone.now()
+    version.save(update_fields=["status", "retired_at"])
+    audit.record(
+        actor,
+        "service.version_retired",
+        version,
+        authority_id=version.service.authority_id,
+        payload={"service": version.service.code, "number": version.number},
+    )
+
+
+def import_definition(actor: Actor, service: Service, raw: bytes | str) -> ServiceVersion:
+    """A new draft from an uploaded definition file (JSON). Only its syntax is checked here;
+    the whole definition is validated when the draft is published."""
+    try:
+        definition = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidDefinition(
+            [
+                DefinitionError(
+                    "", _("The file is not valid JSON: %(problem)s") % {"problem": str(exc)}
+                )
+            ]
+        ) from exc
+    return create_draft_version(actor, service, definition)
