@@ -10,6 +10,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from salter.authorities import services as authority_services
 from salter.authorities.models import Authority, OrgUnit
+from salter.catalog import pilots
+from salter.catalog import services as catalog_services
+from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
 from salter.identity import services as identity_services
 from salter.identity.models import Company, Person, Role, User
@@ -53,7 +56,16 @@ OFFICIALS = [
     ("referent@apr.demo", "Милица Јовановић", "apr", "hr", Role.CLERK),
     ("sef@apr.demo", "Зоран Николић", "apr", "hr", Role.HEAD_OF_UNIT),
     ("racunovodja@apr.demo", "Ана Ђорђевић", "apr", "accounting", Role.APPROVER),
+    # Accounting takes the last step of the overtime pilot with the approver role.
+    ("racunovodja@surdulica.demo", "Снежана Тасић", "surdulica", "finance", Role.APPROVER),
 ]  # fmt: skip
+
+# (authority, pilot): the pilot procedures offered in the demo, each published as version 1.
+SERVICES = [
+    ("apr", pilots.OVERTIME),
+    ("surdulica", pilots.OVERTIME),
+    ("surdulica", pilots.NEWBORN_AID),
+]
 
 CITIZENS = [
     ("gradjanin@example.rs", "Петар Петровић", "0101990710008"),
@@ -129,4 +141,30 @@ def seed() -> list[DemoAccount]:
         identity_services.grant_company_mandate(
             actor, agent=User.objects.get(email="gradjanin@example.rs"), company=company
         )
+    for authority_code, pilot in SERVICES:
+        _seed_service(actor, authorities[authority_code], pilot)
     return accounts
+
+
+def _seed_service(actor: Actor, authority: Authority, pilot: pilots.Pilot) -> None:
+    service = Service.objects.filter(authority=authority, code=pilot.code).first()
+    if service is None:
+        service = catalog_services.create_service(
+            actor,
+            authority,
+            code=pilot.code,
+            name=pilot.name,
+            name_en=pilot.name_en,
+            description=pilot.description,
+            description_en=pilot.description_en,
+            legal_basis=pilot.legal_basis,
+            kind=pilot.kind,
+            min_level_of_assurance=pilot.min_level_of_assurance,
+            classification_code=pilot.classification_code,
+        )
+    if service.versions.filter(status=ServiceVersion.Status.PUBLISHED).exists():
+        return
+    draft = service.versions.filter(status=ServiceVersion.Status.DRAFT).order_by("number").last()
+    if draft is None:
+        draft = catalog_services.create_draft_version(actor, service, pilot.definition())
+    catalog_services.publish_version(actor, draft)

@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from salter.authorities import queries as authority_queries
+from salter.catalog import queries as catalog_queries
 
 _migrations_checked = False
 
@@ -47,4 +48,5 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"groups": authority_queries.public_directory()})
+    groups = authority_queries.public_directory(catalog_queries.offered_services_prefetch())
+    return render(request, "core/home.html", {"groups": groups})

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+
+from salter.catalog.models import Service, ServiceVersion
+from salter.core import demo
+
+
+def versions() -> list[tuple[str, str, int, str]]:
+    rows = ServiceVersion.objects.values_list(
+        "service__authority__code", "service__code", "number", "status"
+    )
+    return sorted(rows)
+
+
+@pytest.mark.django_db
+def test_seed_publishes_the_pilots_and_runs_twice_without_duplicates() -> None:
+    demo.seed()
+    first = versions()
+    demo.seed()
+    assert (
+        versions()
+        == first
+        == [
+            ("apr", "overtime", 1, "published"),
+            ("surdulica", "newborn-aid", 1, "published"),
+            ("surdulica", "overtime", 1, "published"),
+        ]
+    )
+    assert Service.objects.count() == 3
