@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from salter.identity import official_views
 
@@ -6,4 +6,5 @@ app_name = "official"
 
 urlpatterns = [
     path("", official_views.dashboard, name="dashboard"),
+    path("", include("salter.catalog.official_urls")),
 ]
