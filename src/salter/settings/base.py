@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "salter.audit",
     "salter.authorities",
     "salter.catalog",
+    "salter.cases",
     "salter.identity",
 ]
 

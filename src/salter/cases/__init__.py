@@ -1,0 +1,1 @@
+"""Cases (predmeti): submission, registry number, timeline, tasks, transitions, deadlines."""

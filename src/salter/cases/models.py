@@ -1,0 +1,147 @@
+"""A case (predmet) runs a pinned service definition; its timeline and its open task.
+
+* :class:`Case` — one application, pinned to the :class:`~salter.catalog.models.ServiceVersion`
+  it was submitted on, with its registry number (delovodni broj), the form data, the input
+  entered along the way, its state and its legal deadline.
+* :class:`CaseEvent` — the timeline, append-only: every step, comment, claim and supplement.
+* :class:`Task` — the work item of an open case in its current state: who may act (the roles
+  of the transitions leaving the state), who claimed it, by when. Only open cases have a task,
+  so the queue table holds open work only and stays small however many cases are closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from salter.authorities.models import Authority, OrgUnit, RegistryBook
+from salter.catalog.models import ServiceVersion
+
+
+class Case(models.Model):
+    service_version = models.ForeignKey(
+        ServiceVersion, on_delete=models.PROTECT, related_name="cases"
+    )
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="cases")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
+    )
+    on_behalf_of = models.CharField(_("on behalf of"), max_length=100, blank=True)
+    # delovodni broj: the number as written, and its parts for uniqueness and sorting
+    registry_number = models.CharField(_("registry number"), max_length=100)
+    book = models.ForeignKey(RegistryBook, on_delete=models.PROTECT, related_name="cases")
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"))
+    state = models.CharField(_("state"), max_length=50)
+    data = models.JSONField(_("form data"), default=dict)
+    inputs = models.JSONField(_("input entered along the way"), default=dict)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    deadline_at = models.DateField(_("legal deadline"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("waiting for the applicant since"), null=True, blank=True)
+    paused_days = models.PositiveIntegerField(_("days waited for the applicant"), default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            # A retried submission finds the case its first attempt made. NULL keys are distinct.
+            models.UniqueConstraint(
+                fields=["applicant", "idempotency_key"], name="case_idempotency_per_applicant"
+            ),
+            models.UniqueConstraint(
+                fields=["book", "year", "number"], name="case_number_per_book_and_year"
+            ),
+        ]
+        indexes = [
+            # "My cases", newest first: an index range scan whatever the table size.
+            models.Index(fields=["applicant", "-id"], name="case_applicant_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.registry_number
+
+    @property
+    def definition(self) -> dict[str, object]:
+        return self.service_version.definition
+
+
+class CaseEvent(models.Model):
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        TRANSITION = "transition", _("Step taken")
+        COMMENT = "comment", _("Comment")
+        CLAIMED = "claimed", _("Taken into work")
+        RELEASED = "released", _("Released")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
+        SUPPLEMENT_ANSWERED = "supplement_answered", _("Supplement sent")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    transition_id = models.CharField(max_length=50, blank=True)
+    from_state = models.CharField(max_length=50, blank=True)
+    to_state = models.CharField(max_length=50, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(max_length=30, blank=True)
+    unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opinion = models.TextField(blank=True)
+    internal = models.BooleanField(default=False)  # hidden from the applicant
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        indexes = [models.Index(fields=["case", "id"], name="caseevent_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("the timeline is append-only: an event is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("the timeline is append-only: an event is never deleted")
+
+
+class Task(models.Model):
+    """The open work item of a case. Replaced (updated in place) on every transition and
+    deleted when the case reaches a final state."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="task")
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=50)
+    roles = models.JSONField(default=list)  # who may take a transition from this state
+    # The same roles as bits (see services.role_mask): a portable "roles intersect" filter.
+    role_mask = models.PositiveIntegerField(default=0)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    due_at = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["authority", "state"], name="task_authority_state_idx"),
+            models.Index(fields=["authority", "due_at", "id"], name="task_authority_due_idx"),
+            models.Index(fields=["assignee", "due_at"], name="task_assignee_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.state}"

@@ -1,0 +1,167 @@
+"""Reads of cases: the applicant's list, a case with its timeline, the officials' queue.
+
+Each read takes a fixed number of queries whatever the number of cases, events or tasks, and
+each is backed by an index (see ``models.py``). Definitions are large documents shared by many
+cases, so lists load each distinct definition once rather than once per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Case as Choose
+from django.db.models import F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import Combinable, CombinedExpression
+from django.utils import timezone
+
+from salter.cases import workflow
+from salter.cases.models import Case, CaseEvent, Task
+from salter.cases.services import ROLE_BITS
+from salter.catalog.models import ServiceVersion
+from salter.core import calendar
+from salter.identity.models import Membership, User
+
+NEAR_DEADLINE_WORKING_DAYS = 3
+
+
+def _with_definitions(cases: Iterable[Case]) -> None:
+    """Attach each case's definition, loading every distinct version once (one query)."""
+    cases = list(cases)
+    ids = {c.service_version_id for c in cases}
+    if not ids:
+        return
+    definitions = dict(ServiceVersion.objects.filter(pk__in=ids).values_list("pk", "definition"))
+    for case in cases:
+        case.service_version.definition = definitions[case.service_version_id]
+
+
+def my_cases(user: User, *, limit: int = 50) -> list[Case]:
+    """The applicant's cases, newest first, with service, authority and open task: two
+    queries."""
+    cases = list(
+        Case.objects.filter(applicant=user)
+        .select_related("service_version__service__authority", "task")
+        .defer("service_version__definition")
+        .order_by("-id")[:limit]
+    )
+    _with_definitions(cases)
+    return cases
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    events: list[CaseEvent]
+    as_official: bool  # an official of the authority (sees internal events), not the applicant
+
+
+def official_roles(user: User, authority_id: int) -> set[str]:
+    today = timezone.localdate()
+    return set(
+        Membership.objects.filter(user=user, unit__authority_id=authority_id, valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values_list("role", flat=True)
+    )
+
+
+def visible_case(case_id: int, user: User) -> tuple[Case, bool] | None:
+    """The case if ``user`` may see it — as its applicant (``False``) or as an official of
+    its authority (``True``) — else ``None``, so callers answer 404 and never reveal that
+    someone else's case exists."""
+    case = (
+        Case.objects.select_related("service_version__service__authority", "task__assignee")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        return None
+    if case.applicant_id == user.pk:
+        return case, False  # the applicant's view, even if they work at the authority
+    if official_roles(user, case.authority_id):
+        return case, True
+    return None
+
+
+def case_with_timeline(case_id: int, user: User) -> CaseView | None:
+    """A case and its timeline in at most three queries: the case, the caller's roles (for a
+    caller who is not the applicant), the events. The applicant does not see internal events."""
+    found = visible_case(case_id, user)
+    if found is None:
+        return None
+    case, as_official = found
+    events: QuerySet[CaseEvent] = case.events.select_related("actor", "unit").order_by("id")
+    if not as_official:
+        events = events.filter(internal=False)
+    return CaseView(case=case, events=list(events), as_official=as_official)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    task: Task
+    case: Case
+    overdue: bool
+    near_deadline: bool
+
+
+def _marks(due: date | None, today: date) -> tuple[bool, bool]:
+    if due is None:
+        return False, False
+    if due < today:
+        return True, False
+    return False, calendar.working_days_between(today, due) <= NEAR_DEADLINE_WORKING_DAYS
+
+
+def work_queue(
+    user: User,
+    *,
+    authority: int | None = None,
+    state: str | None = None,
+    overdue: bool | None = None,
+    assigned_to_me: bool | None = None,
+    limit: int = 50,
+) -> list[QueueItem]:
+    """Open tasks that ``user`` may act on — a task's roles intersect the roles the user holds
+    in the task's authority — earliest deadline first, in three queries: the user's roles, the
+    tasks, the distinct definitions."""
+    today = timezone.localdate()
+    masks: dict[int, int] = {}
+    memberships = Membership.objects.filter(user=user, valid_from__lte=today).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    )
+    if authority is not None:
+        memberships = memberships.filter(unit__authority_id=authority)
+    for authority_id, role in memberships.values_list("unit__authority_id", "role"):
+        masks[authority_id] = masks.get(authority_id, 0) | ROLE_BITS.get(role, 0)
+    if not masks:
+        return []
+    mine = Choose(
+        *(When(authority_id=a, then=Value(m)) for a, m in masks.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    tasks = (
+        Task.objects.filter(authority_id__in=list(masks))
+        .annotate(hit=CombinedExpression(F("role_mask"), Combinable.BITAND, mine))
+        .filter(hit__gt=0)
+        .select_related("case__service_version__service__authority", "assignee")
+        .defer("case__data", "case__inputs", "case__service_version__definition")
+    )
+    if state is not None:
+        tasks = tasks.filter(state=state)
+    if overdue is True:
+        tasks = tasks.filter(due_at__lt=today)
+    elif overdue is False:
+        tasks = tasks.filter(Q(due_at__gte=today) | Q(due_at__isnull=True))
+    if assigned_to_me is True:
+        tasks = tasks.filter(assignee=user)
+    elif assigned_to_me is False:
+        tasks = tasks.filter(assignee__isnull=True)
+    rows = list(tasks.order_by(F("due_at").asc(nulls_last=True), "id")[:limit])
+    _with_definitions(t.case for t in rows)
+    return [QueueItem(t, t.case, *_marks(t.due_at, today)) for t in rows]
+
+
+def state_label(case: Case) -> str:
+    return workflow.state_label(case.service_version.definition, case.state)

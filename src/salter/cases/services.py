@@ -1,0 +1,635 @@
+"""Use cases of the case engine: submit, take a transition, claim and release, comment,
+withdraw. Each runs in one transaction, checks permission and writes the audit event.
+
+The definition a case runs is the :class:`~salter.catalog.models.ServiceVersion` it was
+submitted on (pinned), so publishing a new version never changes a running case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import structlog
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salter.audit import services as audit
+from salter.authorities.models import RegistryBook
+from salter.authorities.services import allocate_number
+from salter.cases import workflow
+from salter.cases.models import Case, CaseEvent, Task
+from salter.catalog import formulas
+from salter.catalog.models import Service, ServiceVersion
+from salter.core.context import Actor
+from salter.identity.models import Membership, Role
+from salter.identity.permissions import require_user
+
+log = structlog.get_logger(__name__)
+
+__all__ = [
+    "AlreadyClaimed",
+    "AlreadyDone",
+    "CaseError",
+    "claim",
+    "comment",
+    "release",
+    "role_mask",
+    "submit",
+    "take_transition",
+    "withdraw",
+]
+
+# One bit per role, for the work queue's portable "roles intersect" filter (Task.role_mask).
+ROLE_BITS = {role: 1 << i for i, role in enumerate([*Role.values, workflow.APPLICANT])}
+TIMER = "timer"  # Actor.via of the background job that takes timed transitions
+MAX_COMMENT = 5000
+# Events that move a case: the last one says who moved it first.
+MOVES = [
+    CaseEvent.Kind.SUBMITTED,
+    CaseEvent.Kind.TRANSITION,
+    CaseEvent.Kind.WITHDRAWN,
+    CaseEvent.Kind.SUPPLEMENT_REQUESTED,
+    CaseEvent.Kind.SUPPLEMENT_ANSWERED,
+]
+
+
+class CaseError(Exception):
+    """A use case of a case cannot go on; the message is for the person who tried."""
+
+
+class AlreadyDone(CaseError):  # noqa: N818 — reads as "raise AlreadyDone(...)"
+    """Someone else moved the case first (or it is no longer where the caller thought)."""
+
+    def __init__(self, message: str, *, by: str = "", at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.by = by
+        self.at = at
+
+
+class AlreadyClaimed(AlreadyDone):
+    """Another official has claimed the task."""
+
+
+def role_mask(roles: list[str]) -> int:
+    mask = 0
+    for role in roles:
+        mask |= ROLE_BITS.get(role, 0)
+    return mask
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _lock(case: Case | int) -> Case:
+    """The case row, locked until the end of the transaction: one step at a time per case.
+    ``of=("self",)`` locks only the case, not the joined version and authority rows."""
+    pk = case if isinstance(case, int) else case.pk
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("service_version__service", "authority")
+        .get(pk=pk)
+    )
+
+
+def _official_roles(actor: Actor, authority_id: int) -> dict[str, int]:
+    """The roles ``actor`` holds today in the authority → the unit of each (first one)."""
+    if actor.user is None:
+        return {}
+    today = timezone.localdate()
+    found: dict[str, int] = {}
+    rows = (
+        Membership.objects.filter(
+            user=actor.user, unit__authority_id=authority_id, valid_from__lte=today
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .order_by("id")
+        .values_list("role", "unit_id")
+    )
+    for role, unit_id in rows:
+        found.setdefault(role, unit_id)
+    return found
+
+
+def _acting_role(actor: Actor, case: Case, roles: list[str]) -> tuple[str, int | None]:
+    """The role in which ``actor`` may act, of ``roles``, and the unit they act from."""
+    user = actor.user
+    if user is not None and workflow.APPLICANT in roles and user.pk == case.applicant_id:
+        return workflow.APPLICANT, None
+    held = _official_roles(actor, case.authority_id)
+    for role in roles:
+        if role in held:
+            return role, held[role]
+    raise PermissionDenied(
+        _("Only %(roles)s can take this step.")
+        % {"roles": ", ".join(_role_label(r) for r in roles) or "—"}
+    )
+
+
+def _role_label(role: str) -> str:
+    if role == workflow.APPLICANT:
+        return _("the applicant")
+    return str(Role(role).label) if role in Role.values else role
+
+
+def _already_done(case: Case) -> AlreadyDone:
+    last = case.events.filter(kind__in=MOVES).select_related("actor").order_by("-id").first()
+    definition = case.service_version.definition
+    state = workflow.state_label(definition, case.state)
+    if last is None:  # pragma: no cover — every case has its submission event
+        return AlreadyDone(_("The case is now in “%(state)s”.") % {"state": state})
+    name = last.actor.full_name if last.actor is not None else _("the platform")
+    at = timezone.localtime(last.at)
+    return AlreadyDone(
+        _("Already done by %(name)s at %(time)s; the case is now in “%(state)s”.")
+        % {"name": name, "time": at.strftime("%d.%m.%Y. %H:%M"), "state": state},
+        by=name,
+        at=last.at,
+    )
+
+
+def _deadline(case: Case) -> None:
+    submitted = timezone.localdate(case.submitted_at)
+    start = workflow.deadline_start(submitted, case.paused_days)
+    case.deadline_at = workflow.deadline(case.service_version.definition, start)
+
+
+def _open_task(case: Case, now: datetime) -> None:
+    definition = case.service_version.definition
+    if workflow.is_final(definition, case.state):
+        Task.objects.filter(case=case).delete()
+        return
+    roles = workflow.task_roles(definition, case.state)
+    Task.objects.update_or_create(
+        case=case,
+        defaults={
+            "authority_id": case.authority_id,
+            "state": case.state,
+            "roles": roles,
+            "role_mask": role_mask(roles),
+            "assignee": None,
+            # While the case waits for the applicant the legal deadline is paused.
+            "due_at": None if case.paused_at is not None else case.deadline_at,
+            "created_at": now,
+        },
+    )
+
+
+def _event(
+    case: Case,
+    kind: str,
+    actor: Actor,
+    *,
+    at: datetime,
+    role: str = "",
+    unit_id: int | None = None,
+    **fields: Any,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        at=at,
+        kind=kind,
+        actor=actor.user,
+        actor_role=role,
+        unit_id=unit_id,
+        **fields,
+    )
+
+
+def _invalid(errors: Mapping[str, str]) -> ValidationError:
+    return ValidationError({name: [message] for name, message in errors.items()})
+
+
+# --- submission ------------------------------------------------------------------------------
+
+
+def submit(
+    actor: Actor,
+    service_version: ServiceVersion,
+    data: Mapping[str, Any],
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Case, bool]:
+    """Register an application: ``(case, True)``, or ``(case, False)`` for a retry.
+
+    A retry is a submission with an ``idempotency_key`` the applicant used before: it returns
+    the case of the first attempt and takes no second registry number. Two attempts racing
+    with one key both allocate under the counter lock, but the second one's insert hits the
+    unique (applicant, key) constraint, its savepoint rolls back — number included, so the
+    book has no gap — and it returns the first attempt's case.
+    """
+    require_user(actor)
+    assert actor.user is not None
+    key = idempotency_key or None
+    if key is not None:
+        existing = _existing(actor, service_version, key)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            return _register(actor, service_version, data, key), True
+    except IntegrityError:
+        existing = _existing(actor, service_version, key) if key is not None else None
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _existing(actor: Actor, version: ServiceVersion, key: str) -> Case | None:
+    case = (
+        Case.objects.select_related("service_version__service__authority")
+        .filter(applicant=actor.user, idempotency_key=key)
+        .first()
+    )
+    if case is not None and case.service_version.service_id != version.service_id:
+        raise CaseError(
+            _("This idempotency key was already used for another application; use a new one.")
+        )
+    return case
+
+
+def _register(
+    actor: Actor, service_version: ServiceVersion, data: Mapping[str, Any], key: str | None
+) -> Case:
+    version = ServiceVersion.objects.select_related("service__authority").get(pk=service_version.pk)
+    service = version.service
+    authority = service.authority
+    if version.status != ServiceVersion.Status.PUBLISHED or not authority.is_active:
+        raise CaseError(_("This service is not offered at the moment."))
+    if service.kind == Service.Kind.INTERNAL and not _official_roles(actor, authority.pk):
+        raise PermissionDenied(
+            _("This is an internal procedure: only the staff of %(authority)s can apply.")
+            % {"authority": authority.display_name}
+        )
+    definition = version.definition
+    errors = workflow.field_errors(definition["form"]["schema"], data)
+    if errors:
+        raise _invalid(errors)
+    book = RegistryBook.objects.get(authority=authority, is_default=True)
+    allocation = allocate_number(actor, book)
+    now = timezone.now()
+    case = Case(
+        service_version=version,
+        authority=authority,
+        applicant=actor.user,
+        on_behalf_of=actor.on_behalf_of or "",
+        registry_number=allocation.formatted,
+        book=book,
+        year=allocation.year,
+        number=allocation.number,
+        state=definition["workflow"]["initial"],
+        data=dict(data),
+        submitted_at=now,
+        idempotency_key=key,
+    )
+    _deadline(case)
+    case.save(force_insert=True)
+    _event(
+        case,
+        CaseEvent.Kind.SUBMITTED,
+        actor,
+        at=now,
+        role=workflow.APPLICANT,
+        to_state=case.state,
+        payload={"registry_number": case.registry_number},
+    )
+    _open_task(case, now)
+    audit.record(
+        actor,
+        "case.submitted",
+        case,
+        authority_id=authority.pk,
+        payload={
+            "service": service.code,
+            "version": version.number,
+            "registry_number": case.registry_number,
+            "state": case.state,
+        },
+    )
+    log.info("case.submitted", case=case.pk, registry_number=case.registry_number)
+    return case
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def take_transition(
+    actor: Actor,
+    case: Case | int,
+    transition_id: str,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    opinion: str = "",
+    expected_state: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Take one step of the workflow. The case row is locked first, so of two officials
+    taking the same step at once exactly one succeeds; the other gets :class:`AlreadyDone`
+    naming the first. ``expected_state``/``expected_version`` let a client say which case it
+    saw, so a step taken meanwhile (even one that came back to the same state) is refused."""
+    if actor.user is None and actor.via != TIMER:
+        require_user(actor)
+    case = _lock(case)
+    definition = case.service_version.definition
+    transition = workflow.transition(definition, transition_id)
+    if transition is None:
+        raise CaseError(_("This service has no step “%(id)s”.") % {"id": transition_id})
+    if (
+        case.closed_at is not None
+        or case.state not in workflow.sources(transition)
+        or (expected_state is not None and expected_state != case.state)
+        or (expected_version is not None and expected_version != case.version)
+    ):
+        raise _already_done(case)
+    if actor.user is None:  # the timer job
+        if "timer" not in transition:
+            raise PermissionDenied(_("Only a person can take this step."))
+        role, unit_id = "", None
+    else:
+        role, unit_id = _acting_role(actor, case, transition["roles"])
+
+    entered = dict(inputs or {})
+    errors: dict[str, str] = {}
+    if "input" in transition:
+        errors.update(workflow.field_errors(transition["input"], entered))
+    else:
+        errors.update(dict.fromkeys(map(str, entered), _("There is no such field.")))
+    opinion = opinion.strip()
+    if transition.get("opinion") and not opinion:
+        errors["opinion"] = _("Write your opinion: this step records it.")
+    if errors:
+        raise _invalid(errors)
+
+    values = {**case.data, **case.inputs, **entered}
+    try:
+        calculated = workflow.calculate(definition, values)
+    except formulas.FormulaError as exc:
+        raise _invalid({"__all__": str(exc)}) from exc
+    values.update(calculated)
+    for name in transition.get("requires_fields", []):
+        if not workflow.has_value(values.get(name)):
+            errors[name] = _("This step needs a value for this field first.")
+    guard = transition.get("guard")
+    if guard is not None and not workflow.guard_holds(guard, values):
+        errors[guard["field"]] = _(
+            "The condition of this step (%(field)s %(op)s %(value)s) is not met."
+        ) % {
+            "field": guard["field"],
+            "op": guard["op"],
+            "value": guard["value"],
+        }
+    if errors:
+        raise _invalid(errors)
+
+    return _move(
+        actor,
+        case,
+        transition_id=transition_id,
+        to=transition["to"],
+        role=role,
+        unit_id=unit_id,
+        opinion=opinion,
+        entered=entered,
+        calculated=calculated,
+    )
+
+
+def _move(
+    actor: Actor,
+    case: Case,
+    *,
+    transition_id: str,
+    to: str,
+    role: str,
+    unit_id: int | None,
+    opinion: str = "",
+    entered: Mapping[str, Any] | None = None,
+    calculated: Mapping[str, str] | None = None,
+) -> Case:
+    """Move a locked case to ``to``: pause or resume the deadline, record the event, replace
+    the task (none in a final state), write the audit event."""
+    definition = case.service_version.definition
+    now = timezone.now()
+    source = case.state
+    waited_before = workflow.waits_for_applicant(definition, source)
+    waits_now = workflow.waits_for_applicant(definition, to)
+    if case.paused_at is not None and not waits_now:
+        waited = timezone.localdate(now) - timezone.localdate(case.paused_at)
+        case.paused_days += max(waited.days, 0)
+        case.paused_at = None
+        _deadline(case)
+    if waits_now and case.paused_at is None:
+        case.paused_at = now
+
+    if transition_id == workflow.WITHDRAW or (
+        not transition_id and to == workflow.BUILTIN_WITHDRAWN
+    ):
+        kind = CaseEvent.Kind.WITHDRAWN
+    elif waits_now and not waited_before:
+        kind = CaseEvent.Kind.SUPPLEMENT_REQUESTED
+    elif waited_before and not waits_now and role == workflow.APPLICANT:
+        kind = CaseEvent.Kind.SUPPLEMENT_ANSWERED
+    else:
+        kind = CaseEvent.Kind.TRANSITION
+
+    case.state = to
+    case.version += 1
+    case.inputs = {**case.inputs, **(entered or {}), **(calculated or {})}
+    if workflow.is_final(definition, to):
+        case.closed_at = now
+        case.paused_at = None
+    case.save(
+        update_fields=[
+            "state",
+            "version",
+            "inputs",
+            "closed_at",
+            "paused_at",
+            "paused_days",
+            "deadline_at",
+        ]
+    )
+    _event(
+        case,
+        kind,
+        actor,
+        at=now,
+        role=role,
+        unit_id=unit_id,
+        transition_id=transition_id,
+        from_state=source,
+        to_state=to,
+        opinion=opinion,
+        payload={"inputs": dict(entered or {}), "calculated": dict(calculated or {})},
+    )
+    _open_task(case, now)
+    audit.record(
+        actor,
+        f"case.{kind}",
+        case,
+        authority_id=case.authority_id,
+        payload={"transition": transition_id, "from": source, "to": to, "role": role},
+    )
+    log.info("case.moved", case=case.pk, transition=transition_id, source=source, to=to)
+    return case
+
+
+@transaction.atomic
+def withdraw(actor: Actor, case: Case | int) -> Case:
+    """The applicant withdraws the application before it is decided.
+
+    If the definition has a transition with the id ``withdraw``, that is the withdrawal: it
+    says from which states it is allowed (e.g. not after the decision is drafted) and where it
+    leads. A definition without one gets a built-in withdrawal, allowed in every state that is
+    not final and leading to a closed state ``withdrawn`` that the definition does not list.
+    """
+    require_user(actor)
+    assert actor.user is not None
+    case = _lock(case)
+    if actor.user.pk != case.applicant_id:
+        raise PermissionDenied(_("Only the applicant can withdraw the application."))
+    if case.closed_at is not None:
+        raise _already_done(case)
+    definition = case.service_version.definition
+    transition = workflow.transition(definition, workflow.WITHDRAW)
+    if transition is None:
+        return _move(
+            actor,
+            case,
+            transition_id="",
+            to=workflow.BUILTIN_WITHDRAWN,
+            role=workflow.APPLICANT,
+            unit_id=None,
+        )
+    if (
+        case.state not in workflow.sources(transition)
+        or workflow.APPLICANT not in transition["roles"]
+    ):
+        raise CaseError(
+            _("The application can no longer be withdrawn: the case is in “%(state)s”.")
+            % {"state": workflow.state_label(definition, case.state)}
+        )
+    return _move(
+        actor,
+        case,
+        transition_id=workflow.WITHDRAW,
+        to=transition["to"],
+        role=workflow.APPLICANT,
+        unit_id=None,
+    )
+
+
+# --- tasks and comments ----------------------------------------------------------------------
+
+
+def _lock_task(task: Task | int) -> tuple[Case, Task]:
+    case_id = (
+        Task.objects.values_list("case_id", flat=True).get(pk=task)
+        if isinstance(task, int)
+        else task.case_id
+    )
+    case = _lock(case_id)
+    locked = Task.objects.select_related("assignee").filter(case=case).first()
+    if locked is None:
+        raise _already_done(case)
+    return case, locked
+
+
+@transaction.atomic
+def claim(actor: Actor, task: Task | int) -> Task:
+    """Take the task into one's own work. Claiming one's own task again changes nothing."""
+    require_user(actor)
+    assert actor.user is not None
+    case, task = _lock_task(task)
+    officials = [r for r in task.roles if r != workflow.APPLICANT]
+    role, unit_id = _acting_role(actor, case, officials)
+    if task.assignee_id == actor.user.pk:
+        return task
+    if task.assignee is not None:
+        raise AlreadyClaimed(
+            _("Already claimed by %(name)s.") % {"name": task.assignee.full_name},
+            by=task.assignee.full_name,
+        )
+    task.assignee = actor.user
+    task.save(update_fields=["assignee"])
+    now = timezone.now()
+    _event(case, CaseEvent.Kind.CLAIMED, actor, at=now, role=role, unit_id=unit_id)
+    audit.record(actor, "case.claimed", case, authority_id=case.authority_id)
+    return task
+
+
+@transaction.atomic
+def release(actor: Actor, task: Task | int) -> Task:
+    """Give the task back to the queue: its assignee, or a head of unit of the authority
+    (who may take work off someone away, to reassign it)."""
+    require_user(actor)
+    assert actor.user is not None
+    case, task = _lock_task(task)
+    if task.assignee_id is None:
+        return task
+    if task.assignee_id == actor.user.pk:
+        held = _official_roles(actor, case.authority_id)
+        role = next((r for r in task.roles if r in held), "")
+        unit_id = held.get(role)
+    else:
+        role, unit_id = _acting_role(actor, case, [Role.HEAD_OF_UNIT.value])
+    previous = task.assignee_id
+    task.assignee = None
+    task.save(update_fields=["assignee"])
+    _event(
+        case,
+        CaseEvent.Kind.RELEASED,
+        actor,
+        at=timezone.now(),
+        role=role,
+        unit_id=unit_id,
+        payload={"assignee": previous},
+    )
+    audit.record(
+        actor, "case.released", case, authority_id=case.authority_id, payload={"from": previous}
+    )
+    return task
+
+
+@transaction.atomic
+def comment(actor: Actor, case: Case | int, text: str, *, internal: bool = True) -> CaseEvent:
+    """A comment on the timeline. Officials of the authority write internal comments (never
+    shown to the applicant) or public ones; the applicant's comments are always public."""
+    require_user(actor)
+    assert actor.user is not None
+    case = _lock(case)
+    text = text.strip()
+    if not text:
+        raise _invalid({"text": _("Write the comment.")})
+    if len(text) > MAX_COMMENT:
+        raise _invalid({"text": _("Enter at most %(n)s characters.") % {"n": MAX_COMMENT}})
+    if actor.user.pk == case.applicant_id:
+        role, unit_id, internal = workflow.APPLICANT, None, False
+    else:
+        held = _official_roles(actor, case.authority_id)
+        if not held:
+            raise PermissionDenied(_("Only officials of the authority can comment on this case."))
+        role, unit_id = next(iter(held.items()))
+    event = _event(
+        case,
+        CaseEvent.Kind.COMMENT,
+        actor,
+        at=timezone.now(),
+        role=role,
+        unit_id=unit_id,
+        internal=internal,
+        payload={"text": text},
+    )
+    audit.record(
+        actor,
+        "case.commented",
+        case,
+        authority_id=case.authority_id,
+        payload={"internal": internal},
+    )
+    return event
