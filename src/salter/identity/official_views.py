@@ -23,4 +23,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         (authority, list(items))
         for authority, items in groupby(memberships, key=lambda m: m.unit.authority)
     ]
-    return render(request, "identity/official_dashboard.html", {"by_authority": by_authority})
+    from salter.cases.official_views import queue_counts
+
+    counts = queue_counts(request.user)  # type: ignore[arg-type]  # logged in: the gate
+    rows = [(a, items, counts.get(a.pk)) for a, items in by_authority]
+    return render(request, "identity/official_dashboard.html", {"by_authority": rows})

@@ -1,0 +1,18 @@
+"""The officials' pages of cases, included under /official/cases/."""
+
+from django.urls import path
+
+from salter.cases import official_views
+
+urlpatterns = [
+    path("queue/", official_views.queue, name="case_queue"),
+    path("<int:case_id>/", official_views.case_detail, name="case"),
+    path(
+        "<int:case_id>/steps/<slug:transition_id>/",
+        official_views.take,
+        name="case_take",
+    ),
+    path("<int:case_id>/claim/", official_views.claim, name="case_claim"),
+    path("<int:case_id>/release/", official_views.release, name="case_release"),
+    path("<int:case_id>/comments/", official_views.comment, name="case_comment"),
+]
