@@ -9,6 +9,7 @@ api = build()
 urlpatterns = [
     path("", include("salter.core.urls")),
     path("", include("salter.catalog.urls")),
+    path("", include("salter.cases.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("salter.identity.urls")),
     path("official/", include("salter.identity.official_urls")),

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from salter.cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("services/<slug:authority>/<slug:code>/apply/", views.apply, name="apply"),
+    path("cases/", views.my_cases, name="list"),
+    path("cases/<int:case_id>/", views.case_detail, name="detail"),
+    path("cases/<int:case_id>/withdraw/", views.withdraw, name="withdraw"),
+]
