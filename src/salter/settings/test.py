@@ -1,7 +1,7 @@
 """pytest: the same stack as production, fast hashing, SMTP to a local test server."""
 
 from .base import *  # noqa: F403
-from .base import os
+from .base import CACHES, REDIS_URL, os
 
 SECRET_KEY = "test-only-" + "t" * 50
 DEBUG = False
@@ -15,3 +15,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SALTER_ENVIRONMENT = "test"
+# Long enough that no test sees an entry expire mid-way (query counts stay exact); every test
+# starts with an empty memory (conftest.py).
+SALTER_API_AUTH_CACHE_SECONDS = 3600
+
+# Each pytest-xdist worker gets its own Redis database: tests clear the cache (FLUSHDB), and one
+# worker's clear must not empty the sessions of the other's running test.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _worker.startswith("gw"):
+    _base, _sep, _db = REDIS_URL.rpartition("/")
+    _db_index = (int(_db) if _db.isdigit() else 0) - int(_worker[2:])
+    CACHES["default"]["LOCATION"] = f"{_base}/{_db_index % 16}"
