@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
 from salter.authorities.models import Authority
-from salter.catalog import definitions
+from salter.catalog import definitions, pilots
 from salter.catalog.definitions import DefinitionError, InvalidDefinition
 from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
@@ -229,3 +229,30 @@ def import_definition(actor: Actor, service: Service, raw: bytes | str) -> Servi
             ]
         ) from exc
     return create_draft_version(actor, service, definition)
+
+
+def offer_pilot(actor: Actor, authority: Authority, pilot: pilots.Pilot) -> ServiceVersion:
+    """Offer a shipped pilot procedure at ``authority``: create the service and publish the
+    pilot's definition as its first version. Safe to run again: returns what is published."""
+    service = Service.objects.filter(authority=authority, code=pilot.code).first()
+    if service is None:
+        service = create_service(
+            actor,
+            authority,
+            code=pilot.code,
+            name=pilot.name,
+            name_en=pilot.name_en,
+            description=pilot.description,
+            description_en=pilot.description_en,
+            legal_basis=pilot.legal_basis,
+            kind=pilot.kind,
+            min_level_of_assurance=pilot.min_level_of_assurance,
+            classification_code=pilot.classification_code,
+        )
+    published = service.versions.filter(status=ServiceVersion.Status.PUBLISHED).first()
+    if published is not None:
+        return published
+    draft = service.versions.filter(status=ServiceVersion.Status.DRAFT).order_by("number").last()
+    if draft is None:
+        draft = create_draft_version(actor, service, pilot.definition())
+    return publish_version(actor, draft)

@@ -12,7 +12,6 @@ from salter.authorities import services as authority_services
 from salter.authorities.models import Authority, OrgUnit
 from salter.catalog import pilots
 from salter.catalog import services as catalog_services
-from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
 from salter.identity import services as identity_services
 from salter.identity.models import Company, Person, Role, User
@@ -142,29 +141,5 @@ def seed() -> list[DemoAccount]:
             actor, agent=User.objects.get(email="gradjanin@example.rs"), company=company
         )
     for authority_code, pilot in SERVICES:
-        _seed_service(actor, authorities[authority_code], pilot)
+        catalog_services.offer_pilot(actor, authorities[authority_code], pilot)
     return accounts
-
-
-def _seed_service(actor: Actor, authority: Authority, pilot: pilots.Pilot) -> None:
-    service = Service.objects.filter(authority=authority, code=pilot.code).first()
-    if service is None:
-        service = catalog_services.create_service(
-            actor,
-            authority,
-            code=pilot.code,
-            name=pilot.name,
-            name_en=pilot.name_en,
-            description=pilot.description,
-            description_en=pilot.description_en,
-            legal_basis=pilot.legal_basis,
-            kind=pilot.kind,
-            min_level_of_assurance=pilot.min_level_of_assurance,
-            classification_code=pilot.classification_code,
-        )
-    if service.versions.filter(status=ServiceVersion.Status.PUBLISHED).exists():
-        return
-    draft = service.versions.filter(status=ServiceVersion.Status.DRAFT).order_by("number").last()
-    if draft is None:
-        draft = catalog_services.create_draft_version(actor, service, pilot.definition())
-    catalog_services.publish_version(actor, draft)

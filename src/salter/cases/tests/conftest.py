@@ -38,18 +38,7 @@ def _english() -> Iterator[None]:
 
 
 def offer(system: Actor, authority: Authority, pilot: pilots.Pilot) -> ServiceVersion:
-    service = services.create_service(
-        system,
-        authority,
-        code=pilot.code,
-        name=pilot.name,
-        name_en=pilot.name_en,
-        kind=pilot.kind,
-        min_level_of_assurance=pilot.min_level_of_assurance,
-    )
-    return services.publish_version(
-        system, services.create_draft_version(system, service, pilot.definition())
-    )
+    return services.offer_pilot(system, authority, pilot)
 
 
 @pytest.fixture
