@@ -18,7 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from salter.authorities.models import Authority, OrgUnit, RegistryBook
-from salter.catalog.models import ServiceVersion
+from salter.catalog.models import Service, ServiceVersion
 
 
 class Case(models.Model):
@@ -43,6 +43,10 @@ class Case(models.Model):
     paused_at = models.DateTimeField(_("waiting for the applicant since"), null=True, blank=True)
     paused_days = models.PositiveIntegerField(_("days waited for the applicant"), default=0)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # When the case entered its current state, and the case's version then: timers count from
+    # the first, an approval line collects approvals for the current visit of the state only.
+    state_entered_at = models.DateTimeField(null=True, blank=True)
+    state_version = models.PositiveIntegerField(default=1)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -81,6 +85,8 @@ class CaseEvent(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
         SUPPLEMENT_ANSWERED = "supplement_answered", _("Supplement sent")
+        APPROVAL = "approval", _("Approval recorded")
+        ESCALATED = "escalated", _("Overdue: flagged to the head of unit")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField()
@@ -135,6 +141,8 @@ class Task(models.Model):
     )
     due_at = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField()
+    # Set by the escalation job when the task is overdue: the head of unit sees it flagged.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -145,3 +153,66 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.state}"
+
+
+class Approval(models.Model):
+    """One approver's entry in the approval line of a transition, for one visit of the state
+    (``state_version``). The transition is taken when the last step of its line is recorded.
+    ``mark`` says whether the approver acted in their own role, as a deputy or by delegation;
+    ``principal`` is whom they stood in for."""
+
+    class Mark(models.TextChoices):
+        OWN = "own", _("In own role")
+        DEPUTY = "deputy", _("Deputy")
+        DELEGATED = "delegated", _("By delegation")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="approvals")
+    state_version = models.PositiveIntegerField()
+    transition_id = models.CharField(max_length=50)
+    step = models.PositiveSmallIntegerField()  # index into the transition's approval steps
+    role = models.CharField(max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    mark = models.CharField(max_length=20, choices=Mark.choices, default=Mark.OWN)
+    principal = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opinion = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "state_version", "transition_id", "step"],
+                name="approval_once_per_step",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.transition_id}#{self.step} {self.mark}"
+
+
+class Draft(models.Model):
+    """An application being filled in, kept per applicant and service so it can be resumed on
+    any device; removed when the application is submitted."""
+
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts"
+    )
+    service_version = models.ForeignKey(
+        ServiceVersion, on_delete=models.CASCADE, related_name="drafts"
+    )
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="drafts")
+    data = models.JSONField(default=dict)
+    step = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["applicant", "service"], name="one_draft_per_service")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant_id} {self.service_id}"

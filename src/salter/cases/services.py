@@ -8,6 +8,7 @@ submitted on (pinned), so publishing a new version never changes a running case.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +23,11 @@ from salter.audit import services as audit
 from salter.authorities.models import RegistryBook
 from salter.authorities.services import allocate_number
 from salter.cases import workflow
-from salter.cases.models import Case, CaseEvent, Task
+from salter.cases.models import Approval, Case, CaseEvent, Task
 from salter.catalog import formulas
 from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
-from salter.identity.models import Membership, Role
+from salter.identity.models import Delegation, Membership, Role, User
 from salter.identity.permissions import require_user
 
 log = structlog.get_logger(__name__)
@@ -55,6 +56,7 @@ MOVES = [
     CaseEvent.Kind.WITHDRAWN,
     CaseEvent.Kind.SUPPLEMENT_REQUESTED,
     CaseEvent.Kind.SUPPLEMENT_ANSWERED,
+    CaseEvent.Kind.APPROVAL,
 ]
 
 
@@ -115,15 +117,60 @@ def _official_roles(actor: Actor, authority_id: int) -> dict[str, int]:
     return found
 
 
-def _acting_role(actor: Actor, case: Case, roles: list[str]) -> tuple[str, int | None]:
-    """The role in which ``actor`` may act, of ``roles``, and the unit they act from."""
+@dataclass(frozen=True)
+class Acting:
+    """In which role someone acts on a case, from which unit, and whether in their own right
+    or standing in for someone (``mark`` deputy/delegated, ``principal`` whom)."""
+
+    role: str
+    unit_id: int | None = None
+    mark: str = Approval.Mark.OWN
+    principal: User | None = None
+
+    def payload(self) -> dict[str, Any]:
+        if self.principal is None:
+            return {}
+        return {"mark": self.mark, "principal": self.principal.full_name}
+
+
+def _stand_ins(actor: Actor, authority_id: int) -> dict[str, Acting]:
+    """The roles ``actor`` holds today in the authority as a deputy or by delegation."""
+    if actor.user is None:
+        return {}
+    today = timezone.localdate()
+    found: dict[str, Acting] = {}
+    rows = (
+        Delegation.objects.filter(
+            delegate=actor.user,
+            unit__authority_id=authority_id,
+            valid_from__lte=today,
+            valid_until__gte=today,
+            revoked_at__isnull=True,
+        )
+        .select_related("principal")
+        .order_by("id")
+    )
+    for d in rows:
+        found.setdefault(d.role, Acting(d.role, d.unit_id, d.kind, d.principal))
+    return found
+
+
+def _acting_role(actor: Actor, case: Case, roles: list[str]) -> Acting:
+    """The role in which ``actor`` may act, of ``roles``, and the unit they act from: their
+    own roles first, then the roles they hold as a deputy or by delegation."""
     user = actor.user
     if user is not None and workflow.APPLICANT in roles and user.pk == case.applicant_id:
-        return workflow.APPLICANT, None
+        return Acting(workflow.APPLICANT)
     held = _official_roles(actor, case.authority_id)
     for role in roles:
         if role in held:
-            return role, held[role]
+            return Acting(role, held[role])
+    officials = [r for r in roles if r != workflow.APPLICANT]
+    if officials:
+        standing = _stand_ins(actor, case.authority_id)
+        for role in officials:
+            if role in standing:
+                return standing[role]
     raise PermissionDenied(
         _("Only %(roles)s can take this step.")
         % {"roles": ", ".join(_role_label(r) for r in roles) or "—"}
@@ -284,6 +331,7 @@ def _register(
         state=definition["workflow"]["initial"],
         data=dict(data),
         submitted_at=now,
+        state_entered_at=now,
         idempotency_key=key,
     )
     _deadline(case)
@@ -331,7 +379,11 @@ def take_transition(
     """Take one step of the workflow. The case row is locked first, so of two officials
     taking the same step at once exactly one succeeds; the other gets :class:`AlreadyDone`
     naming the first. ``expected_state``/``expected_version`` let a client say which case it
-    saw, so a step taken meanwhile (even one that came back to the same state) is refused."""
+    saw, so a step taken meanwhile (even one that came back to the same state) is refused.
+
+    A transition with an approval line is taken in parts: each call records one approver's
+    approval (and opinion) for the step of the line the caller may fill, and the call that
+    records the last one moves the case."""
     if actor.user is None and actor.via != TIMER:
         require_user(actor)
     case = _lock(case)
@@ -346,12 +398,15 @@ def take_transition(
         or (expected_version is not None and expected_version != case.version)
     ):
         raise _already_done(case)
+    step: int | None = None
     if actor.user is None:  # the timer job
         if "timer" not in transition:
             raise PermissionDenied(_("Only a person can take this step."))
-        role, unit_id = "", None
+        acting = Acting("")
+    elif "approval" in transition:
+        step, acting = _approval_step(actor, case, transition)
     else:
-        role, unit_id = _acting_role(actor, case, transition["roles"])
+        acting = _acting_role(actor, case, transition["roles"])
 
     entered = dict(inputs or {})
     errors: dict[str, str] = {}
@@ -386,17 +441,120 @@ def take_transition(
     if errors:
         raise _invalid(errors)
 
+    if step is not None:
+        done = _record_approval(actor, case, transition, step, acting, opinion, entered, calculated)
+        if not done:
+            return case
     return _move(
         actor,
         case,
         transition_id=transition_id,
         to=transition["to"],
-        role=role,
-        unit_id=unit_id,
+        acting=acting,
         opinion=opinion,
         entered=entered,
         calculated=calculated,
     )
+
+
+def _approved(case: Case) -> dict[str, set[int]]:
+    """The approval steps recorded in the current visit of the case's state."""
+    found: dict[str, set[int]] = {}
+    rows = Approval.objects.filter(case=case, state_version=case.state_version).values_list(
+        "transition_id", "step", "actor_id"
+    )
+    for transition_id, step, _actor in rows:
+        found.setdefault(transition_id, set()).add(step)
+    return found
+
+
+def _approval_step(actor: Actor, case: Case, transition: Mapping[str, Any]) -> tuple[int, Acting]:
+    """The step of the transition's approval line that ``actor`` may record now, and in which
+    capacity. One person records one step of a line; a sequential line takes its steps in
+    order, a parallel one in any order."""
+    assert actor.user is not None
+    recorded = Approval.objects.filter(
+        case=case, state_version=case.state_version, transition_id=transition["id"]
+    ).values_list("step", "actor_id")
+    done = {step for step, _actor in recorded}
+    if any(actor_id == actor.user.pk for _step, actor_id in recorded):
+        raise CaseError(
+            _("You have already recorded your approval; the approval line waits for the others.")
+        )
+    steps = transition["approval"]["steps"]
+    pending = workflow.pending_steps(transition, done)
+    for index in pending:
+        try:
+            return index, _acting_role(actor, case, [steps[index]["role"]])
+        except PermissionDenied:
+            continue
+    waiting = ", ".join(workflow.text(steps[i]["label"]) for i in pending) or "—"
+    raise PermissionDenied(_("The approval line now waits for: %(steps)s.") % {"steps": waiting})
+
+
+def _record_approval(
+    actor: Actor,
+    case: Case,
+    transition: Mapping[str, Any],
+    step: int,
+    acting: Acting,
+    opinion: str,
+    entered: Mapping[str, Any],
+    calculated: Mapping[str, str],
+) -> bool:
+    """Record one approval; ``True`` when it completed the line (the caller moves the case).
+    An approval that does not complete the line is an event of its own and counts as a change
+    of the case (``version``), so a page shown before it is refused as out of date."""
+    assert actor.user is not None
+    now = timezone.now()
+    line = transition["approval"]["steps"]
+    Approval.objects.create(
+        case=case,
+        state_version=case.state_version,
+        transition_id=transition["id"],
+        step=step,
+        role=acting.role,
+        actor=actor.user,
+        unit_id=acting.unit_id,
+        mark=acting.mark,
+        principal=acting.principal,
+        opinion=opinion,
+        at=now,
+    )
+    approved = _approved(case)
+    complete = len(approved.get(transition["id"], set())) == len(line)
+    audit.record(
+        actor,
+        "case.approval",
+        case,
+        authority_id=case.authority_id,
+        payload={
+            "transition": transition["id"],
+            "step": step,
+            "role": acting.role,
+            "mark": acting.mark,
+        },
+    )
+    if complete:  # the transition's own event tells it, with this last approval
+        return True
+    _event(
+        case,
+        CaseEvent.Kind.APPROVAL,
+        actor,
+        at=now,
+        role=acting.role,
+        unit_id=acting.unit_id,
+        transition_id=transition["id"],
+        opinion=opinion,
+        payload={"step": step, "step_label": line[step]["label"], **acting.payload()},
+    )
+    case.version += 1
+    case.inputs = {**case.inputs, **entered, **calculated}
+    case.save(update_fields=["version", "inputs"])
+    definition = case.service_version.definition
+    roles = workflow.task_roles(definition, case.state, approved)
+    Task.objects.filter(case=case).update(roles=roles, role_mask=role_mask(roles))
+    return False
 
 
 def _move(
@@ -405,8 +563,7 @@ def _move(
     *,
     transition_id: str,
     to: str,
-    role: str,
-    unit_id: int | None,
+    acting: Acting,
     opinion: str = "",
     entered: Mapping[str, Any] | None = None,
     calculated: Mapping[str, str] | None = None,
@@ -416,6 +573,7 @@ def _move(
     definition = case.service_version.definition
     now = timezone.now()
     source = case.state
+    role = acting.role
     waited_before = workflow.waits_for_applicant(definition, source)
     waits_now = workflow.waits_for_applicant(definition, to)
     if case.paused_at is not None and not waits_now:
@@ -439,6 +597,8 @@ def _move(
 
     case.state = to
     case.version += 1
+    case.state_version = case.version
+    case.state_entered_at = now
     case.inputs = {**case.inputs, **(entered or {}), **(calculated or {})}
     if workflow.is_final(definition, to):
         case.closed_at = now
@@ -447,6 +607,8 @@ def _move(
         update_fields=[
             "state",
             "version",
+            "state_version",
+            "state_entered_at",
             "inputs",
             "closed_at",
             "paused_at",
@@ -460,12 +622,16 @@ def _move(
         actor,
         at=now,
         role=role,
-        unit_id=unit_id,
+        unit_id=acting.unit_id,
         transition_id=transition_id,
         from_state=source,
         to_state=to,
         opinion=opinion,
-        payload={"inputs": dict(entered or {}), "calculated": dict(calculated or {})},
+        payload={
+            "inputs": dict(entered or {}),
+            "calculated": dict(calculated or {}),
+            **acting.payload(),
+        },
     )
     _open_task(case, now)
     audit.record(
@@ -473,7 +639,13 @@ def _move(
         f"case.{kind}",
         case,
         authority_id=case.authority_id,
-        payload={"transition": transition_id, "from": source, "to": to, "role": role},
+        payload={
+            "transition": transition_id,
+            "from": source,
+            "to": to,
+            "role": role,
+            **({"mark": acting.mark} if acting.principal is not None else {}),
+        },
     )
     log.info("case.moved", case=case.pk, transition=transition_id, source=source, to=to)
     return case
@@ -503,8 +675,7 @@ def withdraw(actor: Actor, case: Case | int) -> Case:
             case,
             transition_id="",
             to=workflow.BUILTIN_WITHDRAWN,
-            role=workflow.APPLICANT,
-            unit_id=None,
+            acting=Acting(workflow.APPLICANT),
         )
     if (
         case.state not in workflow.sources(transition)
@@ -519,8 +690,7 @@ def withdraw(actor: Actor, case: Case | int) -> Case:
         case,
         transition_id=workflow.WITHDRAW,
         to=transition["to"],
-        role=workflow.APPLICANT,
-        unit_id=None,
+        acting=Acting(workflow.APPLICANT),
     )
 
 
@@ -547,7 +717,7 @@ def claim(actor: Actor, task: Task | int) -> Task:
     assert actor.user is not None
     case, task = _lock_task(task)
     officials = [r for r in task.roles if r != workflow.APPLICANT]
-    role, unit_id = _acting_role(actor, case, officials)
+    acting = _acting_role(actor, case, officials)
     if task.assignee_id == actor.user.pk:
         return task
     if task.assignee is not None:
@@ -558,7 +728,15 @@ def claim(actor: Actor, task: Task | int) -> Task:
     task.assignee = actor.user
     task.save(update_fields=["assignee"])
     now = timezone.now()
-    _event(case, CaseEvent.Kind.CLAIMED, actor, at=now, role=role, unit_id=unit_id)
+    _event(
+        case,
+        CaseEvent.Kind.CLAIMED,
+        actor,
+        at=now,
+        role=acting.role,
+        unit_id=acting.unit_id,
+        payload=acting.payload(),
+    )
     audit.record(actor, "case.claimed", case, authority_id=case.authority_id)
     return task
 
@@ -577,7 +755,8 @@ def release(actor: Actor, task: Task | int) -> Task:
         role = next((r for r in task.roles if r in held), "")
         unit_id = held.get(role)
     else:
-        role, unit_id = _acting_role(actor, case, [Role.HEAD_OF_UNIT.value])
+        head = _acting_role(actor, case, [Role.HEAD_OF_UNIT.value])
+        role, unit_id = head.role, head.unit_id
     previous = task.assignee_id
     task.assignee = None
     task.save(update_fields=["assignee"])

@@ -9,4 +9,5 @@ urlpatterns = [
     path("cases/", views.my_cases, name="list"),
     path("cases/<int:case_id>/", views.case_detail, name="detail"),
     path("cases/<int:case_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("cases/<int:case_id>/steps/<slug:transition_id>/", views.take, name="take"),
 ]

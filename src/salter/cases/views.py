@@ -24,9 +24,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from salter.cases import queries, services, workflow
+from salter.cases import queries, services, steps, workflow
 from salter.cases.models import Case, CaseEvent
 from salter.catalog import queries as catalog_queries
 from salter.catalog.forms import ServiceForm
@@ -193,6 +193,7 @@ class Entry:
     role: str
     opinion: str
     text: str  # a comment's text
+    mark: str = ""  # "deputy for …" when someone stood in for an official
 
 
 def _role(role: str) -> str:
@@ -203,9 +204,14 @@ def _role(role: str) -> str:
 
 def _entry(event: CaseEvent, definition: Mapping[str, Any]) -> Entry:
     what = event.get_kind_display()
-    if event.kind == CaseEvent.Kind.TRANSITION and event.transition_id:
+    if event.transition_id and event.kind in (CaseEvent.Kind.TRANSITION, CaseEvent.Kind.APPROVAL):
         transition = workflow.transition(definition, event.transition_id) or {}
-        what = workflow.text(transition.get("label")) or what
+        label = workflow.text(transition.get("label"))
+        if event.kind == CaseEvent.Kind.APPROVAL:
+            step = workflow.text(event.payload.get("step_label"))
+            what = f"{what}: {label} — {step}" if label else what
+        else:
+            what = label or what
     state = workflow.state_label(definition, event.to_state) if event.to_state else ""
     return Entry(
         at=event.at,
@@ -215,6 +221,9 @@ def _entry(event: CaseEvent, definition: Mapping[str, Any]) -> Entry:
         role=_role(event.actor_role) if event.actor_role else "",
         opinion=event.opinion,
         text=str(event.payload.get("text", "")) if event.kind == CaseEvent.Kind.COMMENT else "",
+        mark=steps.mark_text(
+            str(event.payload.get("mark", "")), str(event.payload.get("principal", ""))
+        ),
     )
 
 
@@ -236,10 +245,21 @@ def _own_case(request: HttpRequest, case_id: int) -> queries.CaseView:
     return view
 
 
-@require_GET
-@login_required
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    view = _own_case(request, case_id)
+def _applicants_step(transition: Mapping[str, Any]) -> bool:
+    """Steps the applicant takes on the case page (supplying what was asked, reporting the
+    work done); withdrawal has its own confirmation page."""
+    return transition["id"] != workflow.WITHDRAW and workflow.APPLICANT in transition["roles"]
+
+
+def _show(
+    request: HttpRequest,
+    view: queries.CaseView,
+    *,
+    failed: str = "",
+    errors: Mapping[str, str] | None = None,
+    raw: Mapping[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     case = view.case
     definition = case.service_version.definition
     context = {
@@ -248,8 +268,72 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "waits_for_me": workflow.waits_for_applicant(definition, case.state),
         "timeline": [_entry(e, definition) for e in view.events],
         "can_withdraw": can_withdraw(case),
+        "steps": steps.step_forms(case, _applicants_step, failed, errors, raw),
+        "request_text": _supplement_request(view),
     }
-    return render(request, "cases/applicant/detail.html", context)
+    return render(request, "cases/applicant/detail.html", context, status=status)
+
+
+def _supplement_request(view: queries.CaseView) -> str:
+    """What the authority asked for, while the case waits for the applicant."""
+    definition = view.case.service_version.definition
+    if not workflow.waits_for_applicant(definition, view.case.state):
+        return ""
+    for event in reversed(view.events):
+        if event.kind == CaseEvent.Kind.SUPPLEMENT_REQUESTED:
+            inputs = event.payload.get("inputs", {})
+            return "\n".join(str(v) for v in inputs.values() if isinstance(v, str))
+    return ""
+
+
+@require_GET
+@login_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _show(request, _own_case(request, case_id))
+
+
+@require_POST
+@login_required
+def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse:
+    """The applicant takes a step of their case: answers a supplement request, reports."""
+    view = _own_case(request, case_id)
+    case = view.case
+    transition = workflow.transition(case.service_version.definition, transition_id)
+    if transition is None or not _applicants_step(transition):
+        raise Http404
+    detail = reverse("cases:detail", kwargs={"case_id": case.pk})
+    posted = steps.read(transition, request.POST)
+    if posted.errors:
+        return _show(
+            request, view, failed=transition_id, errors=posted.errors, raw=posted.raw, status=400
+        )
+    try:
+        services.take_transition(
+            Actor.from_request(request),
+            case.pk,
+            transition_id,
+            inputs=posted.inputs,
+            opinion=str(posted.raw["opinion"]),
+            expected_version=_int(request.POST.get("expected_version")),
+        )
+    except ValidationError as exc:
+        errors = steps.messages_of(exc)
+        return _show(request, view, failed=transition_id, errors=errors, raw=posted.raw, status=400)
+    except (services.CaseError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+        return redirect(detail)
+    messages.success(
+        request,
+        _("Done: %(step)s.") % {"step": workflow.text(transition.get("label")) or transition_id},
+    )
+    return redirect(detail)
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
 
 
 @require_http_methods(["GET", "POST"])

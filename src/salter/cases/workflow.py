@@ -73,16 +73,57 @@ def waits_for_applicant(definition: Mapping[str, Any], state: str) -> bool:
     return bool(state_info(definition, state).get("waits_for_applicant"))
 
 
-def task_roles(definition: Mapping[str, Any], state: str) -> list[str]:
+def task_roles(
+    definition: Mapping[str, Any],
+    state: str,
+    approved: Mapping[str, set[int]] | None = None,
+) -> list[str]:
     """Who is expected to act in ``state``: the roles of the transitions leaving it, in
     definition order. The applicant's withdrawal is left out — it is open in many states, and
-    a case is not waiting for the applicant just because they could withdraw it."""
+    a case is not waiting for the applicant just because they could withdraw it. A transition
+    with an approval line counts with the roles of the steps it still waits for
+    (``approved``: transition id → the steps recorded so far)."""
     roles: list[str] = []
     for t in leaving(definition, state):
         if t["id"] == WITHDRAW:
             continue
-        roles += [r for r in t["roles"] if r not in roles]
+        if "approval" in t:
+            pending = pending_steps(t, (approved or {}).get(t["id"], set()))
+            wanted = [t["approval"]["steps"][i]["role"] for i in pending]
+        else:
+            wanted = t["roles"]
+        roles += [r for r in wanted if r not in roles]
     return roles
+
+
+def pending_steps(transition: Mapping[str, Any], done: set[int]) -> list[int]:
+    """The approval steps that may be recorded now: in a sequential line only the first one
+    not yet recorded, in a parallel line every one not yet recorded."""
+    line = transition["approval"]
+    left = [i for i in range(len(line["steps"])) if i not in done]
+    if line["mode"] == "sequential":
+        return left[:1]
+    return left
+
+
+def acting_roles(transition: Mapping[str, Any]) -> list[str]:
+    """The roles that may take part in a transition: its approvers' roles when it has an
+    approval line, its ``roles`` otherwise."""
+    if "approval" in transition:
+        steps = transition["approval"]["steps"]
+        return list(dict.fromkeys(str(step["role"]) for step in steps))
+    return list(transition["roles"])
+
+
+def timer_due(transition: Mapping[str, Any], entered: date) -> date | None:
+    """The day on which the platform takes a timed transition, for a case that entered the
+    transition's from-state on ``entered``; ``None`` for a transition without a timer."""
+    timer = transition.get("timer")
+    if not timer:
+        return None
+    if timer.get("working_days"):
+        return calendar.add_working_days(entered, int(timer["after_days"]))
+    return entered + timedelta(days=int(timer["after_days"]))
 
 
 def deadline(definition: Mapping[str, Any], start: date) -> date | None:

@@ -10,6 +10,7 @@ into the definition, so an editor can show the message beside the place it conce
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -255,6 +256,15 @@ class _Semantics:
                         _("“%(role)s” is not a role of officials. Known roles: %(known)s.")
                         % {"role": step["role"], "known": ", ".join(sorted(roles))},
                     )
+                elif step["role"] not in t["roles"]:
+                    self.error(
+                        path + pointer("approval", "steps", j, "role"),
+                        _(
+                            "The approvers' role “%(role)s” must also be one of the roles of "
+                            "transition “%(id)s”."
+                        )
+                        % {"role": step["role"], "id": t["id"]},
+                    )
             for where, state in _sources(t, path):
                 if state in self.states and self.states[state].get("final"):
                     self.error(
@@ -262,7 +272,15 @@ class _Semantics:
                         _("Transition “%(id)s” leaves “%(state)s”, which is a final state.")
                         % {"id": t["id"], "state": state},
                     )
-            for name in t.get("input", {}).get("properties", {}):
+            inputs = t.get("input", {}).get("properties", {})
+            for name in t.get("ui", {}).get("fields", {}):
+                if name not in inputs:
+                    self.error(
+                        path + pointer("ui", "fields", name),
+                        _("Transition “%(id)s” has no input field “%(field)s”.")
+                        % {"id": t["id"], "field": name},
+                    )
+            for name in inputs:
                 if name in self.form_fields:
                     self.error(
                         path + pointer("input", "properties", name),
@@ -450,6 +468,13 @@ def _sources(transition: Mapping[str, Any], path: str) -> list[tuple[str, str]]:
 
 def _quoted(names: Iterable[str]) -> str:
     return ", ".join(f"“{n}”" for n in names)
+
+
+def revision(definition: object) -> str:
+    """A short fingerprint of a definition's content: an editor sends back the revision it
+    edited, so that a change made meanwhile by someone else is not silently overwritten."""
+    canonical = json.dumps(definition, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 def check(definition: object) -> None:

@@ -160,6 +160,35 @@ class Membership(models.Model):
         return self.unit.authority
 
 
+class Delegation(models.Model):
+    """Someone else may act in an official's role for a time: a **deputy** (zamenik, standing in
+    while the official is away) or a **delegation** (ovlašćenje, the official hands a role on
+    for a period). What the stand-in does is marked with the kind and the principal's name,
+    e.g. "deputy for Branko Šefović" under an approval."""
+
+    class Kind(models.TextChoices):
+        DEPUTY = "deputy", _("Deputy")
+        DELEGATED = "delegated", _("Delegated")
+
+    principal = models.ForeignKey(User, on_delete=models.PROTECT, related_name="delegations_given")
+    delegate = models.ForeignKey(User, on_delete=models.PROTECT, related_name="delegations_held")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="delegations")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_until = models.DateField(_("valid until"))
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["delegate", "valid_until"], name="delegation_delegate_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.delegate} {self.kind} for {self.principal} ({self.role} @ {self.unit})"
+
+
 class Mandate(models.Model):
     """Authority to act for someone else.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -29,6 +30,7 @@ from salter.identity import authcache, validators
 from salter.identity.models import (
     ApiToken,
     Company,
+    Delegation,
     Mandate,
     Membership,
     Person,
@@ -516,3 +518,112 @@ def password_was_reset(actor: Actor, user: User) -> None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
     audit.record(actor.as_user(user), "user.password_reset", user)
+
+
+# --- deputies and delegations ------------------------------------------------------------------
+
+MAX_DELEGATION_DAYS = 366
+NOT_APPOINTING = gettext_noop(
+    "Only the official, their head of unit or the authority's administrator can do this."
+)
+
+
+@transaction.atomic
+def delegate_role(
+    actor: Actor,
+    *,
+    principal: User,
+    delegate: User,
+    unit: OrgUnit,
+    role: str,
+    kind: str,
+    valid_until: date,
+    valid_from: date | None = None,
+    reason: str = "",
+) -> Delegation:
+    """Let ``delegate`` act in ``principal``'s role in ``unit`` until ``valid_until``.
+
+    The official may hand on their own role; a head of unit or the authority's administrator
+    may appoint a deputy for anyone of the authority. The principal must hold the role in
+    that unit, and the stand-in must be an official; a delegation has an end (at most a year).
+    """
+    require_user(actor)
+    assert actor.user is not None
+    today = timezone.localdate()
+    start = valid_from or today
+    errors: dict[str, str] = {}
+    if kind not in Delegation.Kind.values:
+        errors["kind"] = _("Choose deputy or delegation.")
+    if not Membership.objects.filter(user=principal, unit=unit, role=role).exists():
+        errors["role"] = _("%(name)s does not hold this role in this unit.") % {
+            "name": principal.full_name
+        }
+    if delegate.pk == principal.pk:
+        errors["delegate"] = _("Choose someone else to stand in.")
+    elif delegate.kind != User.Kind.OFFICIAL or not delegate.is_active:
+        errors["delegate"] = _("Only an active official can stand in for an official.")
+    if valid_until < start:
+        errors["valid_until"] = _("The end must not be before the start.")
+    elif (valid_until - start).days > MAX_DELEGATION_DAYS:
+        errors["valid_until"] = _("A delegation lasts at most a year.")
+    if start < today:
+        errors["valid_from"] = _("A delegation cannot start in the past.")
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+    if actor.user.pk != principal.pk:
+        appointing = Membership.objects.filter(
+            user=actor.user,
+            unit__authority_id=unit.authority_id,
+            role__in=[Role.HEAD_OF_UNIT, Role.AUTHORITY_ADMIN],
+        ).exists()
+        if not appointing and not actor.user.is_platform_admin:
+            raise PermissionDenied(_(NOT_APPOINTING))
+    delegation = Delegation.objects.create(
+        principal=principal,
+        delegate=delegate,
+        unit=unit,
+        role=role,
+        kind=kind,
+        reason=reason.strip()[:300],
+        valid_from=start,
+        valid_until=valid_until,
+        created_by=actor.user,
+    )
+    audit.record(
+        actor,
+        "delegation.granted",
+        delegation,
+        authority_id=unit.authority_id,
+        payload={
+            "principal": principal.pk,
+            "delegate": delegate.pk,
+            "role": role,
+            "kind": kind,
+            "from": start.isoformat(),
+            "until": valid_until.isoformat(),
+        },
+    )
+    return delegation
+
+
+@transaction.atomic
+def revoke_delegation(actor: Actor, delegation: Delegation) -> Delegation:
+    """End a delegation now (by the principal, or whoever may appoint one)."""
+    require_user(actor)
+    assert actor.user is not None
+    delegation = Delegation.objects.select_for_update().select_related("unit").get(pk=delegation.pk)
+    if delegation.revoked_at is not None:
+        return delegation
+    if actor.user.pk != delegation.principal_id and not (
+        actor.user.is_platform_admin
+        or Membership.objects.filter(
+            user=actor.user,
+            unit__authority_id=delegation.unit.authority_id,
+            role__in=[Role.HEAD_OF_UNIT, Role.AUTHORITY_ADMIN],
+        ).exists()
+    ):
+        raise PermissionDenied(_(NOT_APPOINTING))
+    delegation.revoked_at = timezone.now()
+    delegation.save(update_fields=["revoked_at"])
+    audit.record(actor, "delegation.revoked", delegation, authority_id=delegation.unit.authority_id)
+    return delegation

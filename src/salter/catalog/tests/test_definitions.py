@@ -160,6 +160,17 @@ def _unknown_approval_role(d: Definition) -> None:
     }
 
 
+def _approver_not_among_roles(d: Definition) -> None:
+    transition(d, "approve")["approval"] = {
+        "mode": "sequential",
+        "steps": [{"role": "approver", "label": {"sr": "Секретар", "en": "Secretary"}}],
+    }
+
+
+def _label_of_no_input(d: Definition) -> None:
+    transition(d, "report")["ui"] = {"fields": {"hours": {"label": {"sr": "Сати", "en": "Hours"}}}}
+
+
 def _duplicate_document(d: Definition) -> None:
     d["documents"].append(copy.deepcopy(d["documents"][0]))
 
@@ -208,6 +219,12 @@ CASES: dict[str, Case] = {
     "approval step by a non-official": (
         _unknown_approval_role, "/workflow/transitions/0/approval/steps/0/role",
         "“applicant” is not a role of officials"),
+    "approver's role not a role of the transition": (
+        _approver_not_among_roles, "/workflow/transitions/0/approval/steps/0/role",
+        "must also be one of the roles of transition “approve”"),
+    "label of an input the transition lacks": (
+        _label_of_no_input, "/workflow/transitions/3/ui/fields/hours",
+        "has no input field “hours”"),
     "duplicate document code": (
         _duplicate_document, "/documents/1/code", "already has the code “pay_slip”"),
     "calculation overwrites an entered field": (
