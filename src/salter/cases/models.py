@@ -149,6 +149,7 @@ class Task(models.Model):
             models.Index(fields=["authority", "state"], name="task_authority_state_idx"),
             models.Index(fields=["authority", "due_at", "id"], name="task_authority_due_idx"),
             models.Index(fields=["assignee", "due_at"], name="task_assignee_idx"),
+            models.Index(fields=["authority", "escalated_at"], name="task_escalated_idx"),
         ]
 
     def __str__(self) -> str:

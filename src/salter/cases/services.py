@@ -23,7 +23,7 @@ from salter.audit import services as audit
 from salter.authorities.models import RegistryBook
 from salter.authorities.services import allocate_number
 from salter.cases import workflow
-from salter.cases.models import Approval, Case, CaseEvent, Task
+from salter.cases.models import Approval, Case, CaseEvent, Draft, Task
 from salter.catalog import formulas
 from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
@@ -336,6 +336,8 @@ def _register(
     )
     _deadline(case)
     case.save(force_insert=True)
+    # The draft the application was filled in is done with, in the same transaction.
+    Draft.objects.filter(applicant=actor.user, service=service).delete()
     _event(
         case,
         CaseEvent.Kind.SUBMITTED,

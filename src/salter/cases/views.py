@@ -1,8 +1,9 @@
 """The applicant's pages: apply for a service step by step, my cases, one case with its
 timeline, withdraw. Server-rendered, no JavaScript.
 
-The answers so far are kept in the session under a key per service (``apply:<service id>``),
-so an applicant who leaves the form finds it where they left it while the session lasts. The
+The answers so far are kept as a :class:`~salter.cases.models.Draft` per applicant and
+service, so an applicant who leaves the form finds it where they left it, on any device; the
+submission removes it in its own transaction. The
 summary page carries a fresh idempotency key in a hidden field: a double click or a retried
 POST finds the case the first one made and never registers a second one.
 """
@@ -23,11 +24,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from salter.cases import queries, services, steps, workflow
-from salter.cases.models import Case, CaseEvent
+from salter.cases.models import Case, CaseEvent, Draft
 from salter.catalog import queries as catalog_queries
 from salter.catalog.forms import ServiceForm
 from salter.catalog.models import Service, ServiceVersion
@@ -35,7 +37,6 @@ from salter.core.context import Actor
 from salter.identity import loa
 from salter.identity.models import Role, User
 
-DRAFT_SESSION_KEY = "apply"
 REVIEW = "review"
 _KEY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -79,15 +80,23 @@ class _Apply:
         self.user = user
         self.form = ServiceForm(version.definition)
         self.path = request.path
-        self.key = f"{DRAFT_SESSION_KEY}:{self.service.pk}"
-        draft = request.session.get(self.key) or {}
+        draft = Draft.objects.filter(applicant=user, service=self.service).first()
         # A draft started on an older version of the form starts again.
-        same = isinstance(draft, dict) and draft.get("version") == version.pk
-        self.data: dict[str, Any] = dict(draft.get("data", {})) if same else {}
+        same = draft is not None and draft.service_version_id == version.pk
+        self.data: dict[str, Any] = dict(draft.data) if draft is not None and same else {}
         self.context: dict[str, Any] = {"service": self.service, "version": version}
 
-    def save(self) -> None:
-        self.request.session[self.key] = {"version": self.version.pk, "data": self.data}
+    def save(self, step: int = 0) -> None:
+        Draft.objects.update_or_create(
+            applicant=self.user,
+            service=self.service,
+            defaults={
+                "service_version": self.version,
+                "data": self.data,
+                "step": step,
+                "updated_at": timezone.now(),
+            },
+        )
 
     def show(
         self, number: int, errors: Mapping[str, str] | None = None, raw: Any = None
@@ -97,7 +106,7 @@ class _Apply:
         return render(self.request, "cases/applicant/apply.html", self.context)
 
     def go(self, step: int | str) -> HttpResponse:
-        self.save()
+        self.save(step if isinstance(step, int) else self.form.count)
         return redirect(f"{self.path}?step={step}")
 
     def review(self, error: str = "") -> HttpResponse:
@@ -121,7 +130,7 @@ class _Apply:
             return self.show(self.form.step_number(requested))
         action = request.POST.get("action", "next")
         if action == "reset":
-            request.session.pop(self.key, None)
+            Draft.objects.filter(applicant=self.user, service=self.service).delete()
             return redirect(self.path)
         if action == "submit":
             return self.submit(request.POST.get("idempotency_key", ""))
@@ -134,7 +143,7 @@ class _Apply:
         if action == "back":  # keep what is valid, complain about nothing
             return self.go(max(current - 1, 1))
         if not cleaned.ok:
-            self.save()
+            self.save(current)
             return self.show(current, cleaned.errors, cleaned.raw)
         if current < self.form.count:
             return self.go(current + 1)
@@ -157,7 +166,6 @@ class _Apply:
             return self.show(self.form.first_step_with_error(errors), errors)
         except (services.CaseError, PermissionDenied) as exc:
             return self.review(str(exc))
-        self.request.session.pop(self.key, None)
         messages.success(
             self.request,
             _("Your application has been submitted. Its registry number is %(number)s.")
@@ -178,8 +186,15 @@ class Row:
 @require_GET
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
-    rows = [Row(c, queries.state_label(c)) for c in queries.my_cases(_user(request))]
-    return render(request, "cases/applicant/list.html", {"rows": rows})
+    user = _user(request)
+    rows = [Row(c, queries.state_label(c)) for c in queries.my_cases(user)]
+    drafts = (
+        Draft.objects.filter(applicant=user)
+        .select_related("service__authority")
+        .defer("data")
+        .order_by("-updated_at")[:20]
+    )
+    return render(request, "cases/applicant/list.html", {"rows": rows, "drafts": drafts})
 
 
 @dataclass(frozen=True)

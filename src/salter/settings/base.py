@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "salter.core",
     "salter.audit",
     "salter.authorities",
@@ -47,6 +49,11 @@ INSTALLED_APPS = [
     "salter.cases",
     "salter.identity",
 ]
+
+# Background work (DESIGN.md): the Django Tasks API, queued in the database and run by
+# `salter db_worker`; `salter clock` enqueues the periodic jobs (timers, escalation).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+SALTER_CLOCK_SECONDS = int(os.environ.get("SALTER_CLOCK_SECONDS", "300"))
 
 MIDDLEWARE = [
     "salter.core.middleware.RequestContextMiddleware",

@@ -100,7 +100,9 @@ def test_a_sequential_line_takes_its_steps_in_order(
     assert rows == [(0, head.pk), (1, secretary.pk)]
     kinds = list(case.events.order_by("id").values_list("kind", flat=True))
     assert kinds[-2:] == [CaseEvent.Kind.APPROVAL, CaseEvent.Kind.TRANSITION]
-    actions = set(AuditEvent.objects.filter(object_id=str(case.pk)).values_list("action", flat=True))
+    actions = set(
+        AuditEvent.objects.filter(object_id=str(case.pk)).values_list("action", flat=True)
+    )
     assert "case.approval" in actions
 
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from salter.cases import services
-from salter.cases.models import Case
+from salter.cases.models import Case, Draft
 from salter.catalog.models import ServiceVersion
 from salter.identity import loa
 from salter.identity.models import User
@@ -111,13 +111,20 @@ def test_invalid_answers_re_render_the_step_with_one_message_per_field(
     assert NEWBORN_FORM["parent_address"] in page  # what was typed is kept
 
 
-def test_the_draft_is_kept_in_the_session_and_can_be_discarded(
+def test_the_draft_is_kept_in_the_database_and_can_be_discarded(
     client: Client, newborn_aid: ServiceVersion, citizen: User
 ) -> None:
     at_level(client, citizen)
     url = apply_url(newborn_aid)
     client.post(f"{url}?step=1", {"action": "next", **STEP1})
     assert NEWBORN_FORM["parent_address"] in client.get(f"{url}?step=1").content.decode()
+    # Another device, another session: the draft is there, and listed under my cases.
+    phone = at_level(Client(), citizen)
+    assert NEWBORN_FORM["parent_address"] in phone.get(f"{url}?step=1").content.decode()
+    listed = phone.get(reverse("cases:list")).content.decode()
+    assert "Applications not yet submitted" in listed and url in listed
+    draft = Draft.objects.get(applicant=citizen)
+    assert (draft.service_version, draft.step) == (newborn_aid, 2)
     # The summary before the form is complete sends the applicant to the first gap.
     response = client.get(f"{url}?step=review")
     assert 'id="id_child_name_error"' in response.content.decode()
@@ -139,7 +146,8 @@ def test_submitting_twice_with_one_key_makes_one_case(
     again = client.post(url, {"action": "submit", "idempotency_key": key})
     assert again["Location"] == reverse("cases:detail", args=[case.pk])
     assert Case.objects.filter(applicant=citizen).count() == 1
-    # The draft is gone: a new application starts empty.
+    # The draft is gone (in the submission's transaction): a new application starts empty.
+    assert not Draft.objects.filter(applicant=citizen).exists()
     assert NEWBORN_FORM["parent_address"] not in client.get(f"{url}?step=1").content.decode()
     # A new summary page gets a new key and so a new case.
     second_key = fill_in(client, url)

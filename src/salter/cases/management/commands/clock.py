@@ -1,0 +1,38 @@
+"""``salter clock``: enqueue the periodic jobs of the case engine (timed transitions,
+escalation of overdue tasks) every ``SALTER_CLOCK_SECONDS`` (default 300), for
+``salter db_worker`` to run. ``--once`` enqueues them one time and exits (for cron or a
+systemd timer); ``--run`` runs them in this process instead of enqueueing them."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from salter.cases import tasks, timers
+
+
+class Command(BaseCommand):
+    help = "Enqueue (or run) the case engine's periodic jobs: timers and escalation."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="One round, then exit.")
+        parser.add_argument(
+            "--run", action="store_true", help="Run the jobs here instead of enqueueing them."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        interval = max(int(settings.SALTER_CLOCK_SECONDS), 1)
+        while True:
+            if options["run"]:
+                fired, flagged = timers.fire_timers(), timers.escalate_overdue()
+                self.stdout.write(f"timers taken: {fired}, tasks escalated: {flagged}")
+            else:
+                tasks.run_timers.enqueue()
+                tasks.escalate_overdue.enqueue()
+                self.stdout.write("enqueued: run_timers, escalate_overdue")
+            if options["once"]:
+                return
+            time.sleep(interval)

@@ -1,0 +1,19 @@
+"""Background tasks of the case engine (Django Tasks API). ``salter clock`` enqueues them
+every ``SALTER_CLOCK_SECONDS``; ``salter db_worker`` runs them. Both are idempotent, so an
+extra run, a retried one or two workers at once change nothing twice."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from salter.cases import timers
+
+
+@task()
+def run_timers() -> int:
+    return timers.fire_timers()
+
+
+@task()
+def escalate_overdue() -> int:
+    return timers.escalate_overdue()
