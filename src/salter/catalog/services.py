@@ -25,6 +25,7 @@ from salter.identity.permissions import require_platform_admin
 
 __all__ = [
     "InvalidDefinition",
+    "StaleDraft",
     "VersionStateError",
     "create_draft_version",
     "create_service",
@@ -37,6 +38,10 @@ __all__ = [
 
 class VersionStateError(ValueError):
     """The version is not in a state that allows this (e.g. editing a published version)."""
+
+
+class StaleDraft(VersionStateError):
+    """The draft was changed by someone else since the editor read it."""
 
 
 @transaction.atomic
@@ -127,10 +132,20 @@ def _lock_version(version: ServiceVersion) -> ServiceVersion:
 
 @transaction.atomic
 def update_draft(
-    actor: Actor, version: ServiceVersion, definition: dict[str, Any]
+    actor: Actor,
+    version: ServiceVersion,
+    definition: dict[str, Any],
+    *,
+    revision: str | None = None,
+    change: str = "",
 ) -> ServiceVersion:
     """Replace the definition of a draft. A published or retired version is never changed:
-    cases pinned to it must keep behaving as they started."""
+    cases pinned to it must keep behaving as they started. The definition is not validated
+    (work in progress may be saved; it is validated when published).
+
+    ``revision`` (:func:`definitions.revision` of what the editor started from), if given, must
+    still be the draft's: a change saved meanwhile by someone else is refused, not overwritten.
+    ``change`` says what was edited (e.g. ``field.added``), for the audit log."""
     version = _lock_version(version)
     require_platform_admin(actor, or_authority_admin_of=version.service.authority)
     if version.status != ServiceVersion.Status.DRAFT:
@@ -140,14 +155,24 @@ def update_draft(
         )
     if not isinstance(definition, dict):
         raise InvalidDefinition([DefinitionError("", _("The definition must be a JSON object."))])
+    if revision is not None and revision != definitions.revision(version.definition):
+        raise StaleDraft(
+            _(
+                "Someone else changed this draft meanwhile; your change was not saved. Look at "
+                "the draft as it is now and make your change again."
+            )
+        )
     version.definition = copy.deepcopy(definition)
     version.save(update_fields=["definition"])
+    payload: dict[str, Any] = {"service": version.service.code, "number": version.number}
+    if change:
+        payload["change"] = change
     audit.record(
         actor,
         "service.version_updated",
         version,
         authority_id=version.service.authority_id,
-        payload={"service": version.service.code, "number": version.number},
+        payload=payload,
     )
     return version
 
