@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET  # noqa: S405 — parsing our own output
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,3 +97,29 @@ def test_names_are_escaped_and_ids_made_valid() -> None:
 @pytest.mark.parametrize("broken", [{}, {"workflow": {"states": {"a": {}}}}, [1, 2]])
 def test_a_draft_in_any_shape_gives_a_document(broken: Any) -> None:
     assert parse(bpmn.bpmn(broken)).tag == f"{M}definitions"
+
+
+ROOT = Path(__file__).resolve().parents[4]
+READER = Path(__file__).with_name("bpmn_read.cjs")
+
+
+@pytest.mark.parametrize("pilot", [pilots.OVERTIME, pilots.NEWBORN_AID], ids=lambda p: p.code)
+def test_bpmn_io_reads_the_export_without_a_warning(pilot: pilots.Pilot, tmp_path: Path) -> None:
+    """bpmn-moddle — the reader of bpmn.io and Camunda Modeler, installed by ``npm ci`` —
+    reads the file with no warning, and every flow element has its shape or edge."""
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "bpmn-moddle").is_dir():
+        pytest.skip("needs Node.js and `npm ci` (make install) for bpmn-moddle")
+    exported = tmp_path / f"{pilot.code}.bpmn"
+    exported.write_text(bpmn.bpmn(pilot.definition(), name=pilot.name_en), encoding="utf-8")
+    done = subprocess.run(  # noqa: S603 — our own script on our own file
+        [node, str(READER), str(exported)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    read = json.loads(done.stdout)
+    assert read["root"] == "bpmn:Definitions" and read["warnings"] == []
+    kinds = set(read["flowElements"])
+    assert {"bpmn:StartEvent", "bpmn:UserTask", "bpmn:EndEvent", "bpmn:SequenceFlow"} <= kinds
+    assert None not in read["shapes"] and None not in read["edges"]
+    flows = read["flowElements"].count("bpmn:SequenceFlow")
+    assert len(read["edges"]) == flows
