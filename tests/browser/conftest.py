@@ -13,7 +13,7 @@ import os
 import re
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,16 +101,43 @@ def context(browser: Browser, live_server: Any, mailbox: Mailbox) -> Iterator[Br
     language (sr, Cyrillic) unless a test switches. axe-core is injected as an init script:
     DevTools evaluates it outside the page's Content-Security-Policy, which stays enforced.
     ``mailbox`` points the live server's e-mail at the test SMTP server."""
-    context = browser.new_context(base_url=live_server.url, locale="sr-RS", viewport=DESKTOP)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(path=str(AXE))
+    context = _new_context(browser, live_server.url)
     yield context
     context.close()
 
 
 @pytest.fixture
 def page(context: BrowserContext) -> Iterator[Page]:
-    page = context.new_page()
+    page = _watched(context.new_page())
+    yield page
+    page.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: Any, mailbox: Mailbox) -> Iterator[Callable[[], Page]]:
+    """Another person at another computer, for tests where several people act on one case:
+    each call opens a page in a fresh browser profile (set up like ``context``, watched like
+    ``page``), all closed at the end of the test."""
+    contexts: list[BrowserContext] = []
+
+    def open_page() -> Page:
+        contexts.append(_new_context(browser, live_server.url))
+        return _watched(contexts[-1].new_page())
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def _new_context(browser: Browser, base_url: str) -> BrowserContext:
+    context = browser.new_context(base_url=base_url, locale="sr-RS", viewport=DESKTOP)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(path=str(AXE))
+    return context
+
+
+def _watched(page: Page) -> Page:
+    """Record the page's script errors and CSP refusals for :func:`check_page`."""
     problems = _problems.setdefault(page, [])
 
     def on_console(message: Any) -> None:
@@ -119,8 +146,7 @@ def page(context: BrowserContext) -> Iterator[Page]:
 
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     page.on("console", on_console)
-    yield page
-    page.close()
+    return page
 
 
 # --- Checks ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from salter.cases import queries, services, workflow
@@ -116,6 +116,12 @@ class QueueFilters(Schema):
     state: str | None = None
     overdue: bool | None = None
     assigned_to_me: bool | None = None
+    after: str | None = Field(
+        default=None,
+        max_length=40,
+        description='The cursor of the next page, from the `Link: <…>; rel="next"` header of '
+        "the page before (keyset paging; opaque — pass it back unchanged).",
+    )
     limit: int = Field(default=50, ge=1, le=200)
 
 
@@ -260,11 +266,30 @@ def list_my_cases(
 
 
 @router.get("/queue", response=list[QueueItemOut], summary="Officials: my work queue")
-def work_queue(request: HttpRequest, filters: Query[QueueFilters]) -> list[dict[str, Any]]:
+def work_queue(
+    request: HttpRequest, response: HttpResponse, filters: Query[QueueFilters]
+) -> list[dict[str, Any]]:
     """Open tasks whose roles the caller holds in the task's authority, earliest deadline
-    first, marked overdue or near the deadline (three working days or fewer)."""
+    first (none last), marked overdue or near the deadline (three working days or fewer).
+
+    When more tasks follow, the answer carries a `Link: <…?after=<cursor>>; rel="next"` header:
+    the same request with the cursor of the page's last task. Every page costs the same."""
     auth.require_scope(request, "read")
-    items = queries.work_queue(_user(request), **filters.dict())
+    wanted = filters.dict()
+    cursor = wanted.pop("after")
+    after = None
+    if cursor is not None:
+        after = queries.decode_position(cursor)
+        if after is None:
+            details = [{"field": "after", "message": "Not a cursor of this queue."}]
+            raise ApiError(422, "validation_error", "Some fields are not valid.", details)
+    limit = wanted.pop("limit")
+    items = queries.work_queue(_user(request), **wanted, after=after, limit=limit + 1)
+    if len(items) > limit:
+        items = items[:limit]
+        following = request.GET.copy()
+        following["after"] = queries.encode_position(queries.queue_position(items[-1]))
+        response["Link"] = f'<{request.path}?{following.urlencode()}>; rel="next"'
     return [
         {
             "task": _task(item.case),

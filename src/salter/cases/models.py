@@ -11,10 +11,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from salter.authorities.models import Authority, OrgUnit, RegistryBook
@@ -147,7 +150,13 @@ class Task(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["authority", "state"], name="task_authority_state_idx"),
-            models.Index(fields=["authority", "due_at", "id"], name="task_authority_due_idx"),
+            # The queue's order, NULL deadlines last, so a keyset page is one index range scan.
+            models.Index(
+                F("authority"),
+                Coalesce(F("due_at"), Value(date(9999, 12, 31))),
+                F("id"),
+                name="task_authority_queue_idx",
+            ),
             models.Index(fields=["assignee", "due_at"], name="task_assignee_idx"),
             models.Index(fields=["authority", "escalated_at"], name="task_escalated_idx"),
         ]

@@ -6,6 +6,7 @@ from salter.cases import official_views
 
 urlpatterns = [
     path("queue/", official_views.queue, name="case_queue"),
+    path("escalated/", official_views.escalated, name="case_escalated"),
     path("<int:case_id>/", official_views.case_detail, name="case"),
     path(
         "<int:case_id>/steps/<slug:transition_id>/",

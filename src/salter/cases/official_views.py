@@ -8,7 +8,6 @@ with a message (post/redirect/get); a form with errors is shown again with them 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -26,8 +25,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from salter.authorities.models import Authority
-from salter.cases import queries, services, workflow
-from salter.cases.models import Case, Task
+from salter.cases import queries, services, steps, workflow
+from salter.cases.models import CaseEvent, Task
 from salter.catalog.forms import ServiceForm
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
@@ -97,7 +96,8 @@ def queue_counts(user: User) -> dict[int, dict[str, int]]:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """The official's work queue, earliest deadline first, 50 a page, with filters as GET
-    parameters: ``authority``, ``state``, ``overdue=1``, ``assigned=mine|unassigned``."""
+    parameters: ``authority``, ``state``, ``overdue=1``, ``assigned=mine|unassigned``; "Next
+    page" carries the last task's position in ``after`` (keyset paging)."""
     user = _user(request)
     authorities = list(
         Authority.objects.filter(pk__in=_memberships(user).values("unit__authority_id")).order_by(
@@ -122,18 +122,20 @@ def queue(request: HttpRequest) -> HttpResponse:
         state = None
     overdue = True if request.GET.get("overdue") == "1" else None
     assigned = request.GET.get("assigned", "")
-    page = max(_int(request.GET.get("page")) or 1, 1)
-    offset = (page - 1) * PAGE_SIZE
-    # work_queue has no offset: a later page reads the earlier rows again (still 3 queries).
+    # Keyset paging: ?after= is the opaque position of the previous page's last task, so a
+    # deep page is read like the first one. ?page= only numbers the page for the reader.
+    after = queries.decode_position(request.GET.get("after", ""))
+    page = max(_int(request.GET.get("page")) or 2, 2) if after is not None else 1
     items = queries.work_queue(
         user,
         authority=authority,
         state=state,
         overdue=overdue,
         assigned_to_me=ASSIGNED.get(assigned),
-        limit=offset + PAGE_SIZE + 1,
+        after=after,
+        limit=PAGE_SIZE + 1,
     )
-    shown = items[offset : offset + PAGE_SIZE]
+    shown = items[:PAGE_SIZE]
     filters = {
         k: v
         for k, v in {
@@ -145,9 +147,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         if v
     }
 
-    def page_url(number: int) -> str:
-        return "?" + urlencode({**filters, "page": number})
-
+    next_url = ""
+    if len(items) > PAGE_SIZE:
+        cursor = queries.encode_position(queries.queue_position(shown[-1]))
+        next_url = "?" + urlencode({**filters, "after": cursor, "page": page + 1})
+    first_url = ""
+    if after is not None:
+        first_url = reverse("official:case_queue") + ("?" + urlencode(filters) if filters else "")
     return render(
         request,
         "cases/official/queue.html",
@@ -157,93 +163,25 @@ def queue(request: HttpRequest) -> HttpResponse:
             "states": sorted(states.items(), key=lambda s: s[1]),
             "filters": filters,
             "page": page,
-            "previous_url": page_url(page - 1) if page > 1 else "",
-            "next_url": page_url(page + 1) if len(items) > offset + PAGE_SIZE else "",
+            "first_url": first_url,
+            "next_url": next_url,
         },
     )
 
 
+@loa.require_level(loa.TWO_FACTOR)
+@require_GET
+def escalated(request: HttpRequest) -> HttpResponse:
+    """Overdue tasks flagged to the heads of unit by the escalation job (``cases.timers``)."""
+    items = queries.escalated_tasks(_user(request))
+    return render(
+        request,
+        "cases/official/escalated.html",
+        {"items": [(i, queries.state_label(i.case)) for i in items]},
+    )
+
+
 # --- a case -----------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class StepForm:
-    id: str
-    label: str
-    fields: tuple[Any, ...]
-    opinion: bool
-    opinion_value: str
-    opinion_error: str
-    error: str
-
-    @property
-    def opinion_id(self) -> str:
-        return f"{self.id}-opinion"
-
-
-def _input_form(transition: Mapping[str, Any]) -> ServiceForm | None:
-    """The transition's ``input`` schema as a one-step :class:`ServiceForm`; labels are the
-    schema's ``title`` (the definition format has no UI hints for step input)."""
-    schema = transition.get("input")
-    if not schema or not schema.get("properties"):
-        return None
-    names = list(schema["properties"])
-    hints = {
-        n: {"label": schema["properties"][n].get("title") or n.replace("_", " ").capitalize()}
-        for n in names
-    }
-    definition = {
-        "form": {
-            "schema": schema,
-            "ui": {
-                "steps": [{"id": transition["id"], "title": "", "fields": names}],
-                "fields": hints,
-            },
-        }
-    }
-    return ServiceForm(definition)
-
-
-def _prefixed(field: Any, prefix: str) -> Any:
-    """A field with ids unique on a page that shows several steps' forms."""
-    choices = tuple(dataclasses.replace(c, id=f"{prefix}-{c.id}") for c in field.choices)
-    return dataclasses.replace(field, id=f"{prefix}-{field.id}", choices=choices)
-
-
-def _step_forms(
-    case: Case,
-    held: set[str],
-    failed: str = "",
-    errors: Mapping[str, str] | None = None,
-    raw: Mapping[str, Any] | None = None,
-) -> list[StepForm]:
-    """The transitions the official may take now — their roles in the case's authority."""
-    if case.closed_at is not None:
-        return []
-    errors = errors or {}
-    forms = []
-    for transition in workflow.leaving(case.service_version.definition, case.state):
-        if not held & set(transition["roles"]):
-            continue
-        tid = transition["id"]
-        mine = tid == failed
-        form = _input_form(transition)
-        fields: tuple[Any, ...] = ()
-        if form is not None:
-            step = form.render(1, {}, errors if mine else None, raw if mine else None)
-            fields = tuple(_prefixed(f, tid) for f in step.fields)
-        forms.append(
-            StepForm(
-                id=tid,
-                label=workflow.text(transition.get("label")) or tid,
-                fields=fields,
-                opinion=bool(transition.get("opinion")),
-                opinion_value=str((raw or {}).get("opinion", "")) if mine else "",
-                opinion_error=errors.get("opinion", "") if mine else "",
-                error=errors.get("__all__", "") if mine else "",
-            )
-        )
-    return forms
 
 
 def _role(role: str) -> str:
@@ -272,9 +210,14 @@ def _show(
     case = view.case
     user = _user(request)
     held = queries.official_roles(user, case.authority_id)
+    stand_in = queries.stand_in_roles(user, case.authority_id)
     definition = case.service_version.definition
     task = getattr(case, "task", None) if case.closed_at is None else None
-    may_claim = task is not None and bool(held & set(task.roles)) and task.assignee_id != user.pk
+    may_claim = (
+        task is not None
+        and bool((held | stand_in) & set(task.roles))
+        and task.assignee_id != user.pk
+    )
     may_release = (
         task is not None
         and task.assignee_id is not None
@@ -292,6 +235,12 @@ def _show(
             )
             if e.transition_id
             else "",
+            "approval_step": workflow.text(e.payload.get("step_label"))
+            if e.kind == CaseEvent.Kind.APPROVAL
+            else "",
+            "mark": steps.mark_text(
+                str(e.payload.get("mark", "")), str(e.payload.get("principal", ""))
+            ),
         }
         for e in view.events
     ]
@@ -304,9 +253,18 @@ def _show(
             "state": workflow.state_label(definition, case.state),
             "final": case.state in states and workflow.is_final(definition, case.state),
             "data": ServiceForm(definition).summary(case.data),
-            "inputs": sorted(case.inputs.items()),
+            "inputs": workflow.entered(definition, case.inputs),
             "events": events,
-            "steps": _step_forms(case, held, failed, errors, raw),
+            "steps": steps.step_forms(
+                case,
+                lambda t: (
+                    bool(held & set(workflow.acting_roles(t)) - {workflow.APPLICANT})
+                    or bool(stand_in & set(workflow.acting_roles(t)))
+                ),
+                failed,
+                errors,
+                raw,
+            ),
             "may_claim": may_claim,
             "may_release": may_release,
             "comment_error": comment_error,
@@ -326,12 +284,6 @@ def _back(case_id: int) -> HttpResponse:
     return redirect(reverse("official:case", args=[case_id]))
 
 
-def _messages(exc: ValidationError) -> dict[str, str]:
-    if hasattr(exc, "error_dict"):
-        return {name: str(errors[0].messages[0]) for name, errors in exc.error_dict.items()}
-    return {"__all__": exc.messages[0]}
-
-
 @loa.require_level(loa.TWO_FACTOR)
 @require_POST
 def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse:
@@ -340,30 +292,23 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
     transition = workflow.transition(case.service_version.definition, transition_id)
     if transition is None:
         raise Http404
-    opinion = request.POST.get("opinion", "")
-    raw: dict[str, Any] = {"opinion": opinion}
-    inputs: dict[str, Any] = {}
-    form = _input_form(transition)
-    if form is not None:
-        cleaned = form.clean_step(1, request.POST, {})
-        raw.update(cleaned.raw)
-        if not cleaned.ok:
-            return _show(
-                request, view, failed=transition_id, errors=cleaned.errors, raw=raw, status=400
-            )
-        inputs = cleaned.data
+    posted = steps.read(transition, request.POST)
+    if posted.errors:
+        return _show(
+            request, view, failed=transition_id, errors=posted.errors, raw=posted.raw, status=400
+        )
     try:
         services.take_transition(
             Actor.from_request(request),
             case.pk,
             transition_id,
-            inputs=inputs,
-            opinion=opinion,
+            inputs=posted.inputs,
+            opinion=str(posted.raw["opinion"]),
             expected_version=_int(request.POST.get("expected_version")),
         )
     except ValidationError as exc:
-        errors = _messages(exc)
-        return _show(request, view, failed=transition_id, errors=errors, raw=raw, status=400)
+        errors = steps.messages_of(exc)
+        return _show(request, view, failed=transition_id, errors=errors, raw=posted.raw, status=400)
     except (services.CaseError, PermissionDenied) as exc:
         messages.error(request, str(exc))
         return _back(case.pk)
@@ -410,7 +355,7 @@ def comment(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         services.comment(Actor.from_request(request), view.case.pk, text, internal=internal)
     except ValidationError as exc:
-        error = next(iter(_messages(exc).values()))
+        error = next(iter(steps.messages_of(exc).values()))
         return _show(request, view, comment_error=error, raw={"text": text}, status=400)
     except (services.CaseError, PermissionDenied) as exc:
         messages.error(request, str(exc))

@@ -7,6 +7,8 @@ cases, so lists load each distinct definition once rather than once per row.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +16,8 @@ from datetime import date
 from django.db.models import Case as Choose
 from django.db.models import F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import Combinable, CombinedExpression
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from salter.cases import workflow
@@ -21,9 +25,13 @@ from salter.cases.models import Case, CaseEvent, Task
 from salter.cases.services import ROLE_BITS
 from salter.catalog.models import ServiceVersion
 from salter.core import calendar
-from salter.identity.models import Membership, User
+from salter.identity.models import Delegation, Membership, Role, User
 
 NEAR_DEADLINE_WORKING_DAYS = 3
+# The queue sorts a task without a deadline (one waiting for the applicant) after every dated
+# one: its sort key is this date. An index on (authority, COALESCE(due_at, NO_DEADLINE), id)
+# serves the order and the keyset condition of any page as one range scan.
+NO_DEADLINE = date(9999, 12, 31)
 
 
 def _with_definitions(cases: Iterable[Case]) -> None:
@@ -105,6 +113,33 @@ class QueueItem:
     near_deadline: bool
 
 
+QueuePosition = tuple[date | None, int]  # a task's place in the queue: (due_at, id)
+
+
+def queue_position(item: QueueItem) -> QueuePosition:
+    return item.task.due_at, item.task.pk
+
+
+def encode_position(position: QueuePosition) -> str:
+    """An opaque, URL-safe cursor for ``?after=``: clients pass it back, never build it."""
+    due, task_id = position
+    raw = f"{due.isoformat() if due else ''}.{task_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str) -> QueuePosition | None:
+    """The position in a cursor made by :func:`encode_position`; ``None`` if it is not one."""
+    if not cursor or len(cursor) > 40:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        due, _dot, task_id = raw.partition(".")
+        position = (date.fromisoformat(due) if due else None, int(task_id))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return position if position[1] > 0 else None
+
+
 def _marks(due: date | None, today: date) -> tuple[bool, bool]:
     if due is None:
         return False, False
@@ -120,11 +155,16 @@ def work_queue(
     state: str | None = None,
     overdue: bool | None = None,
     assigned_to_me: bool | None = None,
+    after: QueuePosition | None = None,
     limit: int = 50,
 ) -> list[QueueItem]:
     """Open tasks that ``user`` may act on — a task's roles intersect the roles the user holds
-    in the task's authority — earliest deadline first, in three queries: the user's roles, the
-    tasks, the distinct definitions."""
+    in the task's authority — earliest deadline first (none last, then by id), in three
+    queries: the user's roles, the tasks, the distinct definitions.
+
+    ``after`` is the position ``(due_at, id)`` of the last task of the previous page (see
+    :func:`queue_position`): the tasks after it are returned, read by the same index range
+    scan whatever the page's depth (keyset paging)."""
     today = timezone.localdate()
     masks: dict[int, int] = {}
     memberships = Membership.objects.filter(user=user, valid_from__lte=today).filter(
@@ -158,10 +198,57 @@ def work_queue(
         tasks = tasks.filter(assignee=user)
     elif assigned_to_me is False:
         tasks = tasks.filter(assignee__isnull=True)
-    rows = list(tasks.order_by(F("due_at").asc(nulls_last=True), "id")[:limit])
+    key = Coalesce(F("due_at"), Value(NO_DEADLINE))
+    if after is not None:
+        due, task_id = after
+        tasks = tasks.filter(TupleGreaterThan(Tuple(key, F("id")), (due or NO_DEADLINE, task_id)))
+    rows = list(tasks.order_by(key.asc(), "id")[:limit])
     _with_definitions(t.case for t in rows)
     return [QueueItem(t, t.case, *_marks(t.due_at, today)) for t in rows]
 
 
 def state_label(case: Case) -> str:
     return workflow.state_label(case.service_version.definition, case.state)
+
+
+def stand_in_roles(user: User, authority_id: int) -> set[str]:
+    """The roles ``user`` holds today in the authority as a deputy or by delegation."""
+    today = timezone.localdate()
+    return set(
+        Delegation.objects.filter(
+            delegate=user,
+            unit__authority_id=authority_id,
+            valid_from__lte=today,
+            valid_until__gte=today,
+            revoked_at__isnull=True,
+        ).values_list("role", flat=True)
+    )
+
+
+def escalated_tasks(user: User, *, limit: int = 100) -> list[QueueItem]:
+    """The overdue tasks the escalation job flagged, in the authorities where ``user`` is a
+    head of unit (or stands in for one), longest overdue first. Four queries."""
+    today = timezone.localdate()
+    authorities = set(
+        Membership.objects.filter(user=user, role=Role.HEAD_OF_UNIT, valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values_list("unit__authority_id", flat=True)
+    ) | set(
+        Delegation.objects.filter(
+            delegate=user,
+            role=Role.HEAD_OF_UNIT,
+            valid_from__lte=today,
+            valid_until__gte=today,
+            revoked_at__isnull=True,
+        ).values_list("unit__authority_id", flat=True)
+    )
+    if not authorities:
+        return []
+    rows = list(
+        Task.objects.filter(authority_id__in=authorities, escalated_at__isnull=False)
+        .select_related("case__service_version__service__authority", "assignee")
+        .defer("case__data", "case__inputs", "case__service_version__definition")
+        .order_by("due_at", "id")[:limit]
+    )
+    _with_definitions(t.case for t in rows)
+    return [QueueItem(t, t.case, *_marks(t.due_at, today)) for t in rows]

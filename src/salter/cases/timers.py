@@ -65,6 +65,8 @@ def due_timers(now: datetime | None = None) -> list[Due]:
                     state_entered_at__date__lte=latest,
                 ).values_list("pk", "state_entered_at")
                 for pk, entered in rows:
+                    if entered is None:  # pragma: no cover — excluded by the filter
+                        continue
                     when = workflow.timer_due(transition, timezone.localdate(entered))
                     if when is not None and when <= today:
                         found.append((entered, Due(pk, transition["id"], state)))

@@ -235,11 +235,25 @@ def _entry(event: CaseEvent, definition: Mapping[str, Any]) -> Entry:
         unit=event.unit.display_name if event.unit is not None else "",
         role=_role(event.actor_role) if event.actor_role else "",
         opinion=event.opinion,
-        text=str(event.payload.get("text", "")) if event.kind == CaseEvent.Kind.COMMENT else "",
+        text=_said(event),
         mark=steps.mark_text(
             str(event.payload.get("mark", "")), str(event.payload.get("principal", ""))
         ),
     )
+
+
+SAID = (CaseEvent.Kind.SUPPLEMENT_REQUESTED, CaseEvent.Kind.SUPPLEMENT_ANSWERED)
+
+
+def _said(event: CaseEvent) -> str:
+    """The words of an event: a comment's text, what a supplement request asked and what the
+    answer said (the text fields entered with it)."""
+    if event.kind == CaseEvent.Kind.COMMENT:
+        return str(event.payload.get("text", ""))
+    if event.kind in SAID:
+        inputs = event.payload.get("inputs", {})
+        return "\n".join(str(v) for v in inputs.values() if isinstance(v, str) and v)
+    return ""
 
 
 def can_withdraw(case: Case) -> bool:
@@ -284,6 +298,7 @@ def _show(
         "timeline": [_entry(e, definition) for e in view.events],
         "can_withdraw": can_withdraw(case),
         "steps": steps.step_forms(case, _applicants_step, failed, errors, raw),
+        "entered": workflow.entered(definition, case.inputs),
         "request_text": _supplement_request(view),
     }
     return render(request, "cases/applicant/detail.html", context, status=status)

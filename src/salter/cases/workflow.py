@@ -225,8 +225,48 @@ def calculate(definition: Mapping[str, Any], values: Mapping[str, Any]) -> dict[
         if not formulas.names(calculation["formula"]) <= set(known):
             continue
         result = formulas.evaluate(calculation["formula"], known)
-        known[calculation["target"]] = results[calculation["target"]] = str(result)
+        known[calculation["target"]] = results[calculation["target"]] = decimal_text(result)
     return results
+
+
+def decimal_text(value: Decimal) -> str:
+    """A decimal as plain text without trailing zeros or an exponent: 3582.6840 → "3582.684",
+    1E+2 → "100"."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def input_labels(definition: Mapping[str, Any]) -> dict[str, str]:
+    """A label in the active language for each field entered by a transition (its ``ui``
+    hint, else the schema's ``title``), and for each calculated field (its name, readable)."""
+    labels: dict[str, str] = {}
+    for t in definition["workflow"]["transitions"]:
+        hints = t.get("ui", {}).get("fields", {})
+        for name, schema in t.get("input", {}).get("properties", {}).items():
+            label = text(hints.get(name, {}).get("label")) or str(schema.get("title", ""))
+            labels.setdefault(name, label or name.replace("_", " ").capitalize())
+    for calculation in definition.get("calculations", []):
+        target = calculation["target"]
+        label = text(calculation.get("label")) or target.replace("_", " ").capitalize()
+        labels.setdefault(target, label)
+    return labels
+
+
+def entered(definition: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The input entered along the way and the calculated results, labelled, in definition
+    order."""
+    labels = input_labels(definition)
+    order = {name: i for i, name in enumerate(labels)}
+    rows = sorted(inputs.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+    return [(labels.get(name, name), _shown(value)) for name, value in rows]
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if value is None:
+        return "—"
+    return str(value)
 
 
 def has_value(value: object) -> bool:

@@ -6,6 +6,12 @@ app_name = "official"
 
 urlpatterns = [
     path("", official_views.dashboard, name="dashboard"),
+    path("delegations/", official_views.delegations, name="delegations"),
+    path(
+        "delegations/<int:delegation_id>/revoke/",
+        official_views.revoke_delegation,
+        name="delegation_revoke",
+    ),
     path("", include("salter.catalog.official_urls")),
     path("cases/", include("salter.cases.official_urls")),
 ]

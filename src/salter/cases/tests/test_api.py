@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from salter.cases import services
-from salter.cases.models import Case
+from salter.cases.models import Case, Task
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
 from salter.identity import services as identity
@@ -88,7 +88,7 @@ def test_overtime_through_the_api(
     assert paid.status_code == 200
     body = paid.json()
     assert body["state"] == "closed" and body["closed_at"] and body["task"] is None
-    assert body["inputs"]["overtime_pay"] == "5042.520"  # 4 × 1000.5 × 1.26
+    assert body["inputs"]["overtime_pay"] == "5042.52"  # 4 × 1000.5 × 1.26, no trailing zero
     assert [e["kind"] for e in body["timeline"]] == ["submitted"] + ["transition"] * 4
     assert body["timeline"][1]["actor"] == "Бранко Шефовић"
     assert body["timeline"][1]["opinion"] == "Одобрено."
@@ -203,6 +203,36 @@ def test_the_queue_and_the_schema(
         "/api/v1/cases/{case_id}/transitions/{transition_id}",
     } <= set(paths)
     assert set(paths["/api/v1/cases"]["post"]["responses"]) >= {"200", "201"}
+
+
+def test_the_queue_pages_by_cursor_at_a_constant_cost(
+    client: Client, newborn_aid: ServiceVersion, citizen: User, clerk: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cases = [services.submit(act(citizen), newborn_aid, NEWBORN_FORM)[0] for _ in range(7)]
+    Task.objects.filter(case__in=cases[:3]).update(due_at=None)  # sorted last
+    theirs = token(clerk, "read")
+    client.get("/api/v1/me", headers=theirs)  # the token is remembered after its first use
+    url: str | None = f"{CASES}/queue?limit=2&state=submitted"
+    seen, costs = [], []
+    for _page in range(10):
+        if url is None:
+            break
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url, headers=theirs)
+        assert page.status_code == 200, page.json()
+        costs.append(len(captured))
+        seen.append([item["case_id"] for item in page.json()])
+        link = page.headers.get("Link")
+        url = link[1 : link.index(">")] if link else None
+        assert link is None or link.endswith('>; rel="next"') and "state=submitted" in link
+    ids = [c.pk for c in cases]  # 3–6 due in 30 days, then 0–2 without a deadline
+    assert seen == [ids[3:5], ids[5:7], ids[0:2], ids[2:3]]
+    assert costs == [3] * 4
+    bad = client.get(f"{CASES}/queue?after=nope", headers=theirs)
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "after"
 
 
 def test_submitting_needs_the_services_level_of_assurance(

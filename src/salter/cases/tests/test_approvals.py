@@ -209,7 +209,7 @@ def test_delegations_are_checked(
         values.update(changes)
         return identity.delegate_role(act(by), **values)
 
-    for changes, field in [
+    wrong: list[tuple[dict[str, Any], str]] = [
         ({"role": Role.APPROVER}, "role"),  # the head does not hold it
         ({"delegate": head}, "delegate"),
         ({"delegate": citizen}, "delegate"),
@@ -217,7 +217,8 @@ def test_delegations_are_checked(
         ({"valid_until": today() + timedelta(days=400)}, "valid_until"),
         ({"valid_from": today() - timedelta(days=1)}, "valid_from"),
         ({"kind": "forever"}, "kind"),
-    ]:
+    ]
+    for changes, field in wrong:
         with pytest.raises(ValidationError) as caught:
             delegate(head, **changes)
         assert field in caught.value.message_dict, changes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -48,6 +50,8 @@ def take_url(case: Case, step: str) -> str:
 
 
 QUEUE = "/official/cases/queue/"
+NEXT = re.compile(r'<a href="(\?[^"]*)">Next page</a>')
+ROW = re.compile(r'<a href="/official/cases/(\d+)/">')
 
 
 def test_anonymous_logs_in_and_citizens_are_refused(
@@ -177,6 +181,12 @@ def test_input_fields_are_rendered_and_validated(
     )
     case.refresh_from_db()
     assert case.state == "closed" and Decimal(case.inputs["overtime_pay"]) == Decimal("3582.684")
+    assert case.inputs["overtime_pay"] == "3582.684"  # as written: no trailing zeros
+    # Both sides read the entered values under their labels, the pay included.
+    official = client.get(case_url(case)).content.decode()
+    assert "Hourly base pay (RSD)" in official and "Overtime pay (RSD)" in official
+    mine = signed_in(employee).get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Overtime pay (RSD)" in mine and "3582.684" in mine
 
 
 def test_claim_release_and_comment(overtime: ServiceVersion, employee: User, head: User) -> None:
@@ -242,11 +252,19 @@ def test_queue_and_case_pages_take_a_constant_number_of_queries(
     offer(system, authority, pilots.NEWBORN_AID)  # a second definition in the filters
     for _ in range(5):
         services.comment(act(head), first, "Још.")
+    page1 = client.get(QUEUE).content.decode()
+    assert "First page" not in page1 and page1.count("<tr>") == 50 + 1  # the header row too
+    next_url = QUEUE + html.unescape(NEXT.search(page1).group(1))  # type: ignore[union-attr]
+    assert "after=" in next_url and "page=2" in next_url
     assert queries_of(QUEUE) == few_queue
-    assert queries_of(QUEUE + "?page=2") == few_queue
+    assert queries_of(next_url) == few_queue  # keyset paging: no earlier rows read again
     assert queries_of(case_url(first)) == few_case
     with django_assert_max_num_queries(15):
         client.get(QUEUE)
-    page2 = client.get(QUEUE + "?page=2").content.decode()
-    assert "Previous page" in page2 and "Next page" not in page2
+    page2 = client.get(next_url).content.decode()
+    assert "First page" in page2 and "Next page" not in page2 and "Page 2" in page2
     assert page2.count("<tr>") == 61 - 50 + 1  # the header row and 11 tasks
+    shown = set(ROW.findall(page1)) | set(ROW.findall(page2))
+    assert len(shown) == 61  # every task once
+    # A cursor that is not one (typed by hand, cut short) shows the first page.
+    assert client.get(QUEUE + "?after=zz!&page=9").content.decode().count("<tr>") == 51

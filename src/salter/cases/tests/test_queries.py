@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from salter.cases import queries, services
 from salter.cases.models import Task
@@ -143,3 +145,87 @@ def test_work_queue_cost_does_not_grow_with_tasks(
     for _ in range(8):
         services.submit(act(citizen), newborn_aid, NEWBORN_FORM)
     assert count(lambda: queries.work_queue(clerk)) == few == 3
+
+
+# --- keyset paging of the queue ----------------------------------------------------------------
+
+
+def walk(user: User, size: int, **filters: Any) -> list[list[int]]:
+    """Every page of ``user``'s queue, following each page's last position: task ids."""
+    pages: list[list[int]] = []
+    after = None
+    for _page in range(100):
+        items = queries.work_queue(user, after=after, limit=size, **filters)
+        if not items:
+            break
+        pages.append([i.task.pk for i in items])
+        after = queries.queue_position(items[-1])
+    return pages
+
+
+def queue_order(tasks: Any) -> list[int]:
+    """The queue's order, computed in Python: by deadline (none last), then by id."""
+    rows = [(t.due_at is None, t.due_at or date.min, t.pk) for t in tasks]
+    return [pk for _none, _due, pk in sorted(rows)]
+
+
+@pytest.fixture
+def twelve_tasks(newborn_aid: ServiceVersion, citizen: User) -> list[int]:
+    cases = [services.submit(act(citizen), newborn_aid, NEWBORN_FORM)[0] for _ in range(12)]
+    return [c.task.pk for c in cases]
+
+
+DUE = st.one_of(st.none(), st.integers(-3, 3).map(lambda d: today() + timedelta(days=d)))
+
+
+# The tasks are shared by every example; each example only sets their deadlines.
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(dues=st.lists(DUE, min_size=12, max_size=12), size=st.integers(1, 13))
+def test_walking_the_pages_yields_every_task_once_in_order(
+    twelve_tasks: list[int], clerk: User, dues: list[date | None], size: int
+) -> None:
+    for pk, due in zip(twelve_tasks, dues, strict=True):
+        Task.objects.filter(pk=pk).update(due_at=due)
+    pages = walk(clerk, size)
+    assert [pk for page in pages for pk in page] == queue_order(Task.objects.all())
+    assert all(len(page) == size for page in pages[:-1])
+    assert [i.task.pk for i in queries.work_queue(clerk, limit=size)] == (pages or [[]])[0]
+
+
+def test_paging_keeps_the_filters_and_ties_on_one_day(twelve_tasks: list[int], clerk: User) -> None:
+    same_day = today() - timedelta(days=1)
+    Task.objects.filter(pk__in=twelve_tasks[:7]).update(due_at=same_day)
+    Task.objects.filter(pk__in=twelve_tasks[7:10]).update(due_at=None)
+    t = twelve_tasks  # 0–6 overdue on one day, 10–11 due in 30 days, 7–9 without a deadline
+    assert walk(clerk, 3) == [t[0:3], t[3:6], [t[6], t[10], t[11]], t[7:10]]
+    overdue = walk(clerk, 2, overdue=True)
+    assert [pk for page in overdue for pk in page] == t[:7]
+    assert walk(clerk, 4, overdue=False) == [[t[10], t[11], t[7], t[8]], [t[9]]]
+    # After the last task's position, nothing is left.
+    assert queries.work_queue(clerk, after=(None, t[9])) == []
+
+
+def test_a_deep_page_costs_what_the_first_one_does(
+    twelve_tasks: list[int], clerk: User, django_assert_num_queries: Any
+) -> None:
+    Task.objects.filter(pk__in=twelve_tasks[6:]).update(due_at=None)
+    with django_assert_num_queries(3):
+        first = queries.work_queue(clerk, limit=2)
+    with django_assert_num_queries(3):
+        deep = queries.work_queue(clerk, after=(None, twelve_tasks[8]), limit=2)
+    assert [i.task.pk for i in first] == twelve_tasks[:2]
+    assert [i.task.pk for i in deep] == twelve_tasks[9:11]
+    assert all(i.case.service_version.definition for i in deep)  # loaded, no query more
+
+
+def test_positions_travel_as_opaque_cursors() -> None:
+    for position in [(date(2026, 12, 1), 42), (None, 7), (date(9999, 12, 31), 10**12)]:
+        cursor = queries.encode_position(position)
+        assert cursor.isascii() and cursor.replace("-", "").replace("_", "").isalnum()
+        assert queries.decode_position(cursor) == position
+    for junk in ["", "x", "!!!", "MjAyNi0xMy0wMS40Mg", "LjA", "Lg", "a" * 41, "Li01"]:
+        assert queries.decode_position(junk) is None, junk

@@ -119,7 +119,7 @@ def test_the_draft_is_kept_in_the_database_and_can_be_discarded(
     client.post(f"{url}?step=1", {"action": "next", **STEP1})
     assert NEWBORN_FORM["parent_address"] in client.get(f"{url}?step=1").content.decode()
     # Another device, another session: the draft is there, and listed under my cases.
-    phone = at_level(Client(), citizen)
+    phone = at_level(Client(headers={"accept-language": "en"}), citizen)
     assert NEWBORN_FORM["parent_address"] in phone.get(f"{url}?step=1").content.decode()
     listed = phone.get(reverse("cases:list")).content.decode()
     assert "Applications not yet submitted" in listed and url in listed

@@ -7,31 +7,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('authorities', '0002_registry_counter'),
-        ('identity', '0002_field_labels'),
+        ("authorities", "0002_registry_counter"),
+        ("identity", "0002_field_labels"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Delegation',
+            name="Delegation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('clerk', 'Clerk'), ('approver', 'Approver'), ('head_of_unit', 'Head of unit'), ('registry_clerk', 'Registry clerk'), ('archivist', 'Archivist'), ('authority_admin', 'Authority administrator')], max_length=30, verbose_name='role')),
-                ('kind', models.CharField(choices=[('deputy', 'Deputy'), ('delegated', 'Delegated')], max_length=20, verbose_name='kind')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('valid_from', models.DateField(default=django.utils.timezone.localdate, verbose_name='valid from')),
-                ('valid_until', models.DateField(verbose_name='valid until')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('delegate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='delegations_held', to=settings.AUTH_USER_MODEL)),
-                ('principal', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='delegations_given', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='delegations', to='authorities.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("clerk", "Clerk"),
+                            ("approver", "Approver"),
+                            ("head_of_unit", "Head of unit"),
+                            ("registry_clerk", "Registry clerk"),
+                            ("archivist", "Archivist"),
+                            ("authority_admin", "Authority administrator"),
+                        ],
+                        max_length=30,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("deputy", "Deputy"), ("delegated", "Delegated")],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                (
+                    "valid_from",
+                    models.DateField(
+                        default=django.utils.timezone.localdate, verbose_name="valid from"
+                    ),
+                ),
+                ("valid_until", models.DateField(verbose_name="valid until")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "delegate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="delegations_held",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "principal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="delegations_given",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="delegations",
+                        to="authorities.orgunit",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['delegate', 'valid_until'], name='delegation_delegate_idx')],
+                "indexes": [
+                    models.Index(fields=["delegate", "valid_until"], name="delegation_delegate_idx")
+                ],
             },
         ),
     ]

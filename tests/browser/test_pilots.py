@@ -1,0 +1,483 @@
+"""Both pilot procedures end to end, in the browser, as every person who takes a step.
+
+Overtime work (an internal procedure) at the Business Registers Agency and at Surdulica: the
+employee applies, the head of unit approves (while a second head, racing them, is told who
+was first), the employee reports the work done, the head confirms, accounting issues the pay
+slip with the computed pay, and the employee reads the whole timeline. Newborn aid (an
+administrative procedure) at Surdulica: the parent applies, the clerk asks for a supplement and
+gets it, drafts the decision, the head approves it, the clerk delivers it and closes the case.
+
+Everybody works in English (the header's language form), logs in with a password and a TOTP
+code and acts only through the pages; the setup (authorities, units, officials, devices, the
+published pilots) is model code. Every page a role mainly works on goes through check_page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from conftest import add_totp, totp_code
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Locator, Page, expect
+
+from salter.authorities import services as authorities
+from salter.authorities.models import Authority, OrgUnit
+from salter.cases.models import Case
+from salter.catalog import pilots
+from salter.catalog import services as catalog
+from salter.core.context import Actor
+from salter.identity import services as identity
+from salter.identity.models import Role, User
+from tests.browser.conftest import PASSWORD, check_page, login
+from tests.browser.test_form_preview import valid_jmbg
+from tests.browser.test_language import switch_language
+
+pytestmark = pytest.mark.browser
+
+NewPage = Callable[[], Page]
+
+
+@dataclass(frozen=True)
+class Account:
+    user: User
+    device: TOTPDevice
+
+    @property
+    def name(self) -> str:
+        return self.user.full_name
+
+
+def add(system: Actor, unit: OrgUnit, email: str, name: str, role: str) -> Account:
+    user = identity.add_official(
+        system, email=email, full_name=name, unit=unit, role=role, password=PASSWORD
+    ).user
+    return Account(user, add_totp(user))
+
+
+# --- steps in the browser ----------------------------------------------------------------------
+
+
+def sign_in(page: Page, account: Account, next_path: str) -> None:
+    """Switch the page to English, log in with the password and the TOTP code, land on
+    ``next_path``."""
+    page.goto("/login/")
+    switch_language(page, "en")
+    login(page, account.user.email, next_path=next_path)
+    assert "/login/verify/" in page.url, page.url
+    page.fill("#id_code", totp_code(account.device))
+    click(page, page.get_by_role("button", name="Confirm", exact=True))
+    assert page.url.endswith(next_path), page.url
+
+
+def click(page: Page, target: Locator) -> int:
+    """Click a button or link, wait for the next page and return its HTTP status."""
+    with page.expect_navigation() as navigation:
+        target.click()
+    response = navigation.value
+    assert response is not None
+    return response.status
+
+
+def fill(scope: Locator, values: Mapping[str, str | bool]) -> None:
+    """Fill form controls found by their ``name``: text, number, date, textarea, select,
+    a radio group (the value to choose) or a checkbox (True/False)."""
+    for name, value in values.items():
+        control = scope.locator(f"[name={name}]")
+        kind = control.first.evaluate("e => e.type")
+        if kind == "checkbox":
+            control.set_checked(bool(value))
+        elif kind == "radio":
+            scope.locator(f"[name={name}][value='{value}']").check()
+        elif kind.startswith("select"):
+            control.select_option(str(value))
+        else:
+            control.fill(str(value))
+
+
+def step_button(scope: Page | Locator, label: str) -> Locator:
+    """The button of a step, named after the transition's label (a step with an approval line
+    says "Record my approval: <label>")."""
+    return scope.get_by_role("button", name=re.compile(rf"(^|: ){re.escape(label)}$"))
+
+
+def step_form(page: Page, label: str) -> Locator:
+    """The form of one step, found by its button."""
+    return page.locator("main form").filter(has=step_button(page, label))
+
+
+def take_step(
+    page: Page, label: str, values: Mapping[str, str | bool] | None = None, opinion: str = ""
+) -> None:
+    """An official takes a step from the case page: fill its form, press its button and come
+    back to the case with a message."""
+    form = step_form(page, label)
+    expect(form).to_have_count(1)
+    fill(form, values or {})
+    if opinion:
+        form.get_by_label("Opinion").fill(opinion)
+    assert click(page, step_button(form, label)) == 200
+    assert "/official/cases/" in page.url, page.url
+
+
+def done(page: Page, label: str) -> None:
+    expect(page.locator(".messages")).to_contain_text(f"Done: {label}.")
+
+
+def state(page: Page) -> Locator:
+    """The official case page's "State" fact."""
+    return page.locator("main dl.facts dt:text-is('State') + dd")
+
+
+def open_from_queue(page: Page, case: Case, state_label: str, *, check: bool = True) -> None:
+    """Find the case in the work queue (in the state it should be in) and open it."""
+    page.goto("/official/cases/queue/")
+    row = page.locator("main tbody tr", has_text=case.registry_number)
+    expect(row).to_contain_text(state_label)
+    if check:
+        check_page(page)
+    click(page, row.get_by_role("link", name=case.registry_number))
+    assert page.url.endswith(f"/official/cases/{case.pk}/"), page.url
+
+
+def claim(page: Page, account: Account) -> None:
+    click(page, page.get_by_role("button", name="Claim the task"))
+    expect(page.locator(".messages")).to_contain_text("The task is now yours.")
+    expect(page.locator("main dl.facts dt:text-is('Assigned to') + dd")).to_have_text(account.name)
+
+
+def applicant_step(page: Page, label: str, values: Mapping[str, str], *, shows: str = "") -> None:
+    """The applicant takes their step from their case page: a form with inputs named after the
+    transition's input schema and a button named after its label. ``shows`` is text the page
+    must show beside the step (what the authority asked)."""
+    first = next(iter(values))
+    form = page.locator("main form").filter(has=page.locator(f"[name={first}]"))
+    expect(form).to_have_count(1)
+    if shows:
+        expect(page.locator("main")).to_contain_text(shows)
+    check_page(page)  # the applicant's step
+    fill(form, values)
+    click(page, step_button(form, label))
+    done(page, label)
+
+
+def timeline_entry(page: Page, what: str) -> Locator:
+    """The one timeline entry that says ``what`` happened."""
+    entry = page.locator(".timeline li").filter(has_text=what)
+    timeline = page.locator(".timeline").inner_text()
+    assert entry.count() == 1, f"{what!r} is not once on the timeline of {page.url}:\n{timeline}"
+    return entry
+
+
+# --- overtime work -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Office:
+    """An authority offering the overtime pilot: its unit where the employee and the head
+    work, and its finance unit where accounting issues the pay slip (as ``approver``)."""
+
+    name: str
+    name_en: str
+    kind: str
+    unit: tuple[str, str, str]
+    finance: tuple[str, str, str]
+
+
+OFFICES = {
+    "apr": Office(
+        "Агенција за привредне регистре",
+        "Serbian Business Registers Agency",
+        Authority.Kind.AGENCY,
+        ("hr", "Одељење за људске ресурсе", "Human resources department"),
+        ("accounting", "Одељење за финансије", "Finance department"),
+    ),
+    "surdulica": Office(
+        "Општина Сурдулица",
+        "Municipality of Surdulica",
+        Authority.Kind.LOCAL_GOVERNMENT,
+        ("general", "Одељење за општу управу", "General administration"),
+        ("finance", "Одељење за финансије", "Finance department"),
+    ),
+}
+
+REASON = "The annual report must reach the ministry on Monday."
+WORK_DONE = "Finished the annual report and sent it to the ministry."
+OPINION = "Approved: the report cannot wait."
+PAY = Decimal("3582.684")  # 3.5 h × 812.40 × 1.26
+
+
+@dataclass(frozen=True)
+class OvertimeStaff:
+    employee: Account
+    head: Account
+    other_head: Account
+    accountant: Account
+
+
+def overtime_staff(system: Actor, code: str) -> OvertimeStaff:
+    office = OFFICES[code]
+    authority = authorities.create_authority(
+        system, code=code, name=office.name, name_en=office.name_en, kind=office.kind
+    )
+
+    def unit(spec: tuple[str, str, str]) -> OrgUnit:
+        return authorities.create_unit(
+            system, authority, code=spec[0], name=spec[1], name_en=spec[2]
+        )
+
+    work, finance = unit(office.unit), unit(office.finance)
+    catalog.offer_pilot(system, authority, pilots.OVERTIME)
+    return OvertimeStaff(
+        employee=add(system, work, f"ana@{code}.demo", "Ана Анић", Role.CLERK),
+        head=add(system, work, f"sef@{code}.demo", "Бранко Шефовић", Role.HEAD_OF_UNIT),
+        other_head=add(system, work, f"zamenik@{code}.demo", "Зоран Николић", Role.HEAD_OF_UNIT),
+        accountant=add(system, finance, f"racun@{code}.demo", "Вера Рачуновић", Role.APPROVER),
+    )
+
+
+@pytest.mark.parametrize("code", list(OFFICES))
+def test_overtime_from_the_application_to_the_pay_slip(
+    page: Page, new_page: NewPage, system: Actor, code: str
+) -> None:
+    office = OFFICES[code]
+    staff = overtime_staff(system, code)
+    apply = f"/services/{code}/{pilots.OVERTIME.code}/apply/"
+
+    # The employee applies, one step and a summary, and gets a registry number.
+    sign_in(page, staff.employee, apply)
+    expect(page.locator("main h1")).to_have_text(pilots.OVERTIME.name_en)
+    expect(page.locator("main h2.step-title")).to_have_text("Application for overtime work")
+    check_page(page)  # the form
+    fill(page.locator("main form"), {"date": "2026-12-01", "planned_hours": "3", "reason": REASON})
+    click(page, page.get_by_role("button", name="Next", exact=True))
+    assert page.url.endswith("?step=review"), page.url
+    expect(page.locator("main dl")).to_contain_text(REASON)
+    check_page(page)  # the summary
+    click(page, page.get_by_role("button", name="Submit", exact=True))
+    case = Case.objects.get(applicant=staff.employee.user)
+    assert page.url.endswith(f"/cases/{case.pk}/"), page.url
+    expect(page.locator(".messages")).to_contain_text(case.registry_number)
+    expect(page.locator("main dl.facts")).to_contain_text(case.registry_number)
+    expect(page.locator("#next-heading + p")).to_contain_text("Application submitted")
+    check_page(page)  # the applicant's case
+
+    # The head finds it in the queue and claims it; a second head opens it too.
+    head = new_page()
+    sign_in(head, staff.head, "/official/cases/queue/")
+    open_from_queue(head, case, "Application submitted")
+    expect(head.locator("main")).to_contain_text(REASON)
+    claim(head, staff.head)
+    check_page(head)  # the official's case with its steps
+    other = new_page()
+    sign_in(other, staff.other_head, f"/official/cases/{case.pk}/")
+    expect(step_form(other, "Approve the overtime")).to_have_count(1)
+
+    # Both approve; the first one wins, the second is told who was first.
+    take_step(head, "Approve the overtime", opinion=OPINION)
+    done(head, "Approve the overtime")
+    expect(state(head)).to_have_text("Overtime approved")
+    expect(head.locator("main .timeline")).to_contain_text(OPINION)
+    expect(step_form(head, "Approve the overtime")).to_have_count(0)
+    take_step(other, "Approve the overtime", opinion="Approved as well.")
+    expect(other.locator(".messages")).to_contain_text(f"Already done by {staff.head.name}")
+    expect(other.locator(".messages")).to_contain_text("Overtime approved")
+    check_page(other)  # the refusal
+    case.refresh_from_db()
+    assert (case.state, case.version) == ("approved", 2)
+    assert case.events.filter(transition_id="approve").count() == 1
+
+    # The employee reports the work done from their case page.
+    page.goto(f"/cases/{case.pk}/")
+    expect(page.locator("#next-heading + p")).to_contain_text("Overtime approved")
+    report = {"actual_hours": "3.5", "work_done": WORK_DONE}
+    applicant_step(page, "Report the work done", report)
+    expect(page.locator("#next-heading + p")).to_contain_text("Work reported")
+    expect(step_form(page, "Report the work done")).to_have_count(0)
+    check_page(page)  # the applicant's case after their step
+
+    # The head confirms the report.
+    open_from_queue(head, case, "Work reported", check=False)
+    expect(head.locator("main")).to_contain_text(WORK_DONE)
+    take_step(head, "Confirm the report")
+    done(head, "Confirm the report")
+    expect(state(head)).to_have_text("Report confirmed")
+
+    # Accounting issues the pay slip: 3.5 h × 812.40 × 1.26 = 3582.684.
+    accounting = new_page()
+    sign_in(accounting, staff.accountant, "/official/cases/queue/")
+    open_from_queue(accounting, case, "Report confirmed")
+    claim(accounting, staff.accountant)
+    check_page(accounting)
+    take_step(accounting, "Issue the overtime pay slip", {"hourly_base_pay": "812.40"})
+    done(accounting, "Issue the overtime pay slip")
+    expect(state(accounting)).to_have_text("Pay slip issued, closed")
+    pay = accounting.locator("main dl.facts dt:text-is('overtime_pay') + dd")
+    expect(pay).to_have_count(1)
+    assert Decimal(pay.inner_text()) == PAY, pay.inner_text()
+    expect(accounting.locator("main #steps-title")).to_have_count(0)
+    check_page(accounting)  # the closed case
+    case.refresh_from_db()
+    assert case.closed_at is not None
+    assert Decimal(case.inputs["overtime_pay"]) == PAY
+
+    # The employee reads the whole timeline: each step, the unit and the role.
+    page.goto(f"/cases/{case.pk}/")
+    expect(page.locator("#next-heading + p")).to_contain_text("The case is closed")
+    expect(page.locator("#next-heading + p")).to_contain_text("Pay slip issued, closed")
+    unit, finance = office.unit[2], office.finance[2]
+    steps = [
+        ("Approve the overtime", "Overtime approved", f"{unit}, Head of unit"),
+        ("Confirm the report", "Report confirmed", f"{unit}, Head of unit"),
+        ("Issue the overtime pay slip", "Pay slip issued, closed", f"{finance}, Approver"),
+        ("Report the work done", "Work reported", "you (the applicant)"),
+    ]
+    for what, to, who in steps:
+        entry = timeline_entry(page, what)
+        expect(entry).to_contain_text(f"→ {to}")
+        expect(entry).to_contain_text(who)
+    expect(timeline_entry(page, "Approve the overtime")).to_contain_text(OPINION)
+    expect(page.locator(".timeline li").first).to_contain_text("Application submitted")
+    expect(page.get_by_role("link", name="Withdraw the application")).to_have_count(0)
+    check_page(page)  # the applicant's closed case
+
+
+# --- newborn aid -------------------------------------------------------------------------------
+
+NEWBORN_APPLY = f"/services/surdulica/{pilots.NEWBORN_AID.code}/apply/"
+SUPPLEMENT_REQUEST = "Please send the number of your ID card as well."
+SUPPLEMENT_ANSWER = "My ID card number is 009876543."
+REASONING = "The parent lives in Surdulica and the child was born on 15 March 2024."
+
+
+def test_newborn_aid_from_the_application_to_delivery(
+    page: Page, new_page: NewPage, authority: Authority, unit: OrgUnit, system: Actor, citizen: User
+) -> None:
+    catalog.offer_pilot(system, authority, pilots.NEWBORN_AID)
+    parent = Account(citizen, add_totp(citizen))
+    clerk = add(system, unit, "referent@surdulica.demo", "Драган Референтовић", Role.CLERK)
+    head = add(system, unit, "nacelnik@surdulica.demo", "Јелена Стојановић", Role.HEAD_OF_UNIT)
+
+    # The parent applies in three steps and a summary.
+    sign_in(page, parent, NEWBORN_APPLY)
+    expect(page.locator("main h1")).to_have_text(pilots.NEWBORN_AID.name_en)
+    expect(page.locator(".step-count")).to_have_text("Step 1 of 3")
+    check_page(page)  # step 1, the parent
+    fill(
+        page.locator("main form.stack"),
+        {
+            "parent_name": "Јована Јовановић",
+            "parent_jmbg": valid_jmbg("010199071000"),
+            "parent_address": "Српских владара 1, Сурдулица",
+            "parent_email": "jovana@example.rs",
+            "bank_account": "160-0000000012345-67",
+        },
+    )
+    click(page, page.get_by_role("button", name="Next", exact=True))
+    assert page.url.endswith("?step=2"), page.url
+    expect(page.locator("main h2.step-title")).to_have_text("The child")
+    check_page(page)  # step 2, the child
+    fill(
+        page.locator("main form.stack"),
+        {
+            "child_name": "Лука Јовановић",
+            "child_jmbg": valid_jmbg("150302471000"),
+            "child_birth_date": "2024-03-15",
+        },
+    )
+    click(page, page.get_by_role("button", name="Next", exact=True))
+    assert page.url.endswith("?step=3"), page.url
+    expect(page.locator("main")).to_contain_text("obtains the birth record")
+    check_page(page)  # step 3, the evidence
+    # Left unticked: the municipality obtains the birth record and the residence ex officio.
+    fill(page.locator("main form.stack"), {"bring_evidence": False})
+    click(page, page.get_by_role("button", name="Next", exact=True))
+    assert page.url.endswith("?step=review"), page.url
+    expect(page.locator("main dl")).to_contain_text("Лука Јовановић")
+    check_page(page)  # the summary
+    click(page, page.get_by_role("button", name="Submit", exact=True))
+    case = Case.objects.get(applicant=citizen)
+    assert page.url.endswith(f"/cases/{case.pk}/"), page.url
+    expect(page.locator(".messages")).to_contain_text(case.registry_number)
+    expect(page.locator("#next-heading + p")).to_contain_text("Application submitted")
+    check_page(page)  # the applicant's case
+    assert case.data["bring_evidence"] is False
+
+    # The clerk takes it from the queue, starts the review and asks for a supplement.
+    office = new_page()
+    sign_in(office, clerk, "/official/cases/queue/")
+    open_from_queue(office, case, "Application submitted")
+    claim(office, clerk)
+    check_page(office)  # the clerk's case
+    take_step(office, "Start the review")
+    done(office, "Start the review")
+    take_step(office, "Request a supplement", {"supplement_request": SUPPLEMENT_REQUEST})
+    done(office, "Request a supplement")
+    expect(state(office)).to_have_text("Waiting for a supplement")
+    expect(office.locator("main dl.facts").first).to_contain_text("paused while the case waits")
+
+    # The parent sees that the authority waits for them and answers from the case page.
+    page.goto(f"/cases/{case.pk}/")
+    expect(page.locator("#next-heading + p")).to_contain_text("Waiting for a supplement")
+    expect(page.locator("#next-heading")).to_contain_text("What happens next")
+    expect(page.locator("main")).to_contain_text("The authority is waiting for you")
+    answer = {"supplement_answer": SUPPLEMENT_ANSWER}
+    applicant_step(page, "Send the supplement", answer, shows=SUPPLEMENT_REQUEST)
+    expect(page.locator("#next-heading + p")).to_contain_text("Under review")
+    expect(page.locator("main")).not_to_contain_text("The authority is waiting for you")
+    check_page(page)  # the applicant's case after their step
+
+    # The clerk reads the answer and drafts the decision.
+    open_from_queue(office, case, "Under review", check=False)
+    expect(office.locator("main")).to_contain_text(SUPPLEMENT_ANSWER)
+    take_step(
+        office,
+        "Draft the decision",
+        {"decision_outcome": "granted", "decision_reasoning": REASONING},
+    )
+    done(office, "Draft the decision")
+    expect(state(office)).to_have_text("Decision drafted")
+
+    # The head approves the draft with an opinion.
+    boss = new_page()
+    sign_in(boss, head, "/official/cases/queue/")
+    open_from_queue(boss, case, "Decision drafted")
+    expect(boss.locator("main")).to_contain_text(REASONING)
+    check_page(boss)  # the head's case
+    take_step(boss, "Approve the decision", opinion="The draft is correct.")
+    done(boss, "Approve the decision")
+    expect(state(boss)).to_have_text("Decision approved")
+
+    # The clerk delivers the decision and closes the case (before its timer would).
+    office.goto(f"/official/cases/{case.pk}/")
+    take_step(office, "Deliver the decision")
+    done(office, "Deliver the decision")
+    take_step(office, "Close the case")
+    done(office, "Close the case")
+    expect(state(office)).to_have_text("Case closed")
+    check_page(office)  # the closed case
+    case.refresh_from_db()
+    assert case.closed_at is not None
+
+    # The parent reads the whole timeline.
+    page.goto(f"/cases/{case.pk}/")
+    expect(page.locator("#next-heading + p")).to_contain_text("The case is closed: Case closed")
+    social = unit.name_en
+    steps = [
+        ("Start the review", "Under review", f"{social}, Clerk"),
+        ("Supplement requested", "Waiting for a supplement", f"{social}, Clerk"),
+        ("Draft the decision", "Decision drafted", f"{social}, Clerk"),
+        ("Approve the decision", "Decision approved", f"{social}, Head of unit"),
+        ("Deliver the decision", "Decision delivered", f"{social}, Clerk"),
+        ("Close the case", "Case closed", f"{social}, Clerk"),
+        ("Supplement sent", "Under review", "you (the applicant)"),
+    ]
+    for what, to, who in steps:
+        entry = timeline_entry(page, what)
+        expect(entry).to_contain_text(f"→ {to}")
+        expect(entry).to_contain_text(who)
+    expect(timeline_entry(page, "Approve the decision")).to_contain_text("The draft is correct.")
+    check_page(page)  # the applicant's closed case
