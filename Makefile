@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := python3
 
-.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark openapi messages clean
+.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases openapi messages clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -54,6 +54,9 @@ openapi: install
 
 benchmark: install
 	bash benchmarks/run.sh
+
+benchmark-cases: install
+	bash benchmarks/cases.sh
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules var .pytest_cache .mypy_cache .ruff_cache
