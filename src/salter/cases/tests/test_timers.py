@@ -40,6 +40,9 @@ def entered_days_ago(case: Case, days: int) -> None:
     Case.objects.filter(pk=case.pk).update(state_entered_at=timezone.now() - timedelta(days=days))
 
 
+# The real worker closes its database connections between tasks, which a test wrapped in a
+# transaction would not survive on PostgreSQL: this one commits and is cleaned up after.
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_closes_a_delivered_case_when_its_timer_is_due(
     newborn_aid: ServiceVersion, citizen: User, clerk: User, head: User
 ) -> None:
