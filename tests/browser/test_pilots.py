@@ -315,7 +315,7 @@ def test_overtime_from_the_application_to_the_pay_slip(
     take_step(accounting, "Issue the overtime pay slip", {"hourly_base_pay": "812.40"})
     done(accounting, "Issue the overtime pay slip")
     expect(state(accounting)).to_have_text("Pay slip issued, closed")
-    pay = accounting.locator("main dl.facts dt:text-is('overtime_pay') + dd")
+    pay = accounting.locator("main dl.facts dt:text-is('Overtime pay (RSD)') + dd")
     expect(pay).to_have_count(1)
     assert Decimal(pay.inner_text()) == PAY, pay.inner_text()
     expect(accounting.locator("main #steps-title")).to_have_count(0)
