@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -29,6 +31,10 @@ def _lock_head() -> ChainHead:
     return head
 
 
+# The events of a deferred() block, appended to the chain together at its end.
+_pending: ContextVar[list[AuditEvent] | None] = ContextVar("salter_audit_pending", default=None)
+
+
 def record(
     actor: Actor,
     action: str,
@@ -37,12 +43,14 @@ def record(
     authority_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event. Must run inside the transaction of the change it describes."""
+    """Append one event. Must run inside the transaction of the change it describes.
+
+    Inside a :func:`deferred` block the event is appended when the block ends (still in the
+    transaction); the returned event is saved by then."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the change")
     object_type, object_id = _object_ref(obj)
     payload = payload or {}
-    head = _lock_head()
     user = actor.user
     event = AuditEvent(
         occurred_at=timezone.now().astimezone(UTC),
@@ -59,15 +67,48 @@ def record(
         via=actor.via,
         payload=payload,
         payload_hash=chain.payload_hash(payload),
-        prev_hash=head.last_hash,
     )
-    event.hash = _hash_of(event)
-    event.save(force_insert=True)
-    head.last_event_id = event.pk
-    head.last_hash = event.hash
-    head.count += 1
-    head.save(update_fields=["last_event_id", "last_hash", "count"])
+    pending = _pending.get()
+    if pending is not None:
+        pending.append(event)
+    else:
+        _append([event])
     return event
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Collect the audit events recorded in the block and append them to the chain together
+    when it ends without an error. Use it inside a transaction around a use case that does
+    more after its first audit event: the chain head — one row for the whole platform — is
+    then locked only from the end of the block to the commit, instead of over the whole use
+    case (a submission allocates its number early and would hold the head meanwhile). A
+    nested block leaves the appending to the outermost one."""
+    if _pending.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _pending.set(events)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    if events:  # reached only when the block raised nothing: a failure rolls back anyway
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("audit.deferred() must run inside the transaction of the change")
+        _append(events)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    head = _lock_head()
+    for event in events:
+        event.prev_hash = head.last_hash
+        event.hash = _hash_of(event)
+        event.save(force_insert=True)
+        head.last_event_id = event.pk
+        head.last_hash = event.hash
+        head.count += 1
+    head.save(update_fields=["last_event_id", "last_hash", "count"])
 
 
 def _hash_of(event: AuditEvent) -> str:

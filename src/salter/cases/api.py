@@ -252,9 +252,8 @@ def submit_case(request: HttpRequest, body: SubmitIn) -> Status[dict[str, Any]]:
         )
     except _REFUSED as exc:
         raise _refusal(exc) from None
-    view = queries.case_with_timeline(case.pk, _user(request))
-    assert view is not None
-    return Status(201 if created else 200, _detail(view))
+    # The caller is the applicant and the case is in hand: no second look-up of it.
+    return Status(201 if created else 200, _detail(queries.applicants_view(case)))
 
 
 @router.get("", response=list[CaseOut], summary="My cases, newest first")

@@ -105,6 +105,13 @@ def case_with_timeline(case_id: int, user: User) -> CaseView | None:
     return CaseView(case=case, events=list(events), as_official=as_official)
 
 
+def applicants_view(case: Case) -> CaseView:
+    """The applicant's view of a case already in hand (e.g. just submitted): one query for
+    its public events, none for the case."""
+    events = case.events.select_related("actor", "unit").filter(internal=False).order_by("id")
+    return CaseView(case=case, events=list(events), as_official=False)
+
+
 @dataclass(frozen=True)
 class QueueItem:
     task: Task

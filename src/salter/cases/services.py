@@ -205,25 +205,29 @@ def _deadline(case: Case) -> None:
     case.deadline_at = workflow.deadline(case.service_version.definition, start)
 
 
-def _open_task(case: Case, now: datetime) -> None:
+def _open_task(case: Case, now: datetime, *, new: bool = False) -> None:
+    """Replace the case's task with the one of its state (none in a final state). ``new``: the
+    case was just registered and has no task yet, so it is inserted without a look-up."""
     definition = case.service_version.definition
     if workflow.is_final(definition, case.state):
-        Task.objects.filter(case=case).delete()
+        if not new:
+            Task.objects.filter(case=case).delete()
         return
     roles = workflow.task_roles(definition, case.state)
-    Task.objects.update_or_create(
-        case=case,
-        defaults={
-            "authority_id": case.authority_id,
-            "state": case.state,
-            "roles": roles,
-            "role_mask": role_mask(roles),
-            "assignee": None,
-            # While the case waits for the applicant the legal deadline is paused.
-            "due_at": None if case.paused_at is not None else case.deadline_at,
-            "created_at": now,
-        },
-    )
+    values = {
+        "authority_id": case.authority_id,
+        "state": case.state,
+        "roles": roles,
+        "role_mask": role_mask(roles),
+        "assignee": None,
+        # While the case waits for the applicant the legal deadline is paused.
+        "due_at": None if case.paused_at is not None else case.deadline_at,
+        "created_at": now,
+    }
+    if new:
+        Task.objects.create(case=case, **values)
+    else:
+        Task.objects.update_or_create(case=case, defaults=values)
 
 
 def _event(
@@ -277,7 +281,9 @@ def submit(
         if existing is not None:
             return existing, False
     try:
-        with transaction.atomic():
+        # The audit events (the number, the submission) join the chain together at the end,
+        # so the platform-wide chain head is not locked while the case is written.
+        with transaction.atomic(), audit.deferred():
             return _register(actor, service_version, data, key), True
     except IntegrityError:
         existing = _existing(actor, service_version, key) if key is not None else None
@@ -289,6 +295,7 @@ def submit(
 def _existing(actor: Actor, version: ServiceVersion, key: str) -> Case | None:
     case = (
         Case.objects.select_related("service_version__service__authority")
+        .defer("service_version__definition")
         .filter(applicant=actor.user, idempotency_key=key)
         .first()
     )
@@ -302,7 +309,15 @@ def _existing(actor: Actor, version: ServiceVersion, key: str) -> Case | None:
 def _register(
     actor: Actor, service_version: ServiceVersion, data: Mapping[str, Any], key: str | None
 ) -> Case:
-    version = ServiceVersion.objects.select_related("service__authority").get(pk=service_version.pk)
+    # The status is read again in this transaction; the definition of a published version
+    # never changes, so the caller's copy is used when it has one.
+    version = (
+        ServiceVersion.objects.select_related("service__authority")
+        .defer("definition")
+        .get(pk=service_version.pk)
+    )
+    if "definition" in service_version.__dict__:
+        version.definition = service_version.definition
     service = version.service
     authority = service.authority
     if version.status != ServiceVersion.Status.PUBLISHED or not authority.is_active:
@@ -347,7 +362,7 @@ def _register(
         to_state=case.state,
         payload={"registry_number": case.registry_number},
     )
-    _open_task(case, now)
+    _open_task(case, now, new=True)
     audit.record(
         actor,
         "case.submitted",

@@ -135,3 +135,24 @@ def test_postgresql_refuses_update_and_delete() -> None:
             with connection.cursor() as cursor:
                 cursor.execute(statement, [events[0].pk])
     assert services.verify().ok
+
+
+def test_deferred_events_join_the_chain_together_at_the_end_of_the_block() -> None:
+    actor = Actor.system("command")
+    _write(1)
+    with transaction.atomic():
+        with services.deferred():
+            first = services.record(actor, "test.deferred", payload={"i": 1})
+            with services.deferred():  # nested: the outer block appends
+                second = services.record(actor, "test.deferred", payload={"i": 2})
+            assert first.pk is None and second.pk is None  # not yet in the chain
+            assert AuditEvent.objects.count() == 1
+        assert first.pk is not None and second.prev_hash == first.hash
+    report = services.verify()
+    assert report.ok and report.checked == 3
+
+    # A block that fails appends nothing (and its transaction rolls back).
+    with pytest.raises(ValueError), transaction.atomic(), services.deferred():
+        services.record(actor, "test.deferred", payload={"i": 3})
+        raise ValueError("the use case failed")
+    assert AuditEvent.objects.count() == 3 and services.verify().ok

@@ -180,7 +180,7 @@ def test_a_key_cannot_be_reused_for_another_service(
 def test_a_failed_submission_leaves_no_gap(
     overtime: ServiceVersion, employee: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(case: Case, now: Any) -> None:
+    def broken(case: Case, now: Any, **options: Any) -> None:
         raise RuntimeError("the disk is full")
 
     with monkeypatch.context() as patch:
