@@ -85,6 +85,7 @@ class CaseEvent(models.Model):
         COMMENT = "comment", _("Comment")
         CLAIMED = "claimed", _("Taken into work")
         RELEASED = "released", _("Released")
+        ASSIGNED = "assigned", _("Assigned")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
         SUPPLEMENT_ANSWERED = "supplement_answered", _("Supplement sent")

@@ -15,5 +15,6 @@ urlpatterns = [
     ),
     path("<int:case_id>/claim/", official_views.claim, name="case_claim"),
     path("<int:case_id>/release/", official_views.release, name="case_release"),
+    path("<int:case_id>/assign/", official_views.assign, name="case_assign"),
     path("<int:case_id>/comments/", official_views.comment, name="case_comment"),
 ]

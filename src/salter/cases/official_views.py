@@ -223,6 +223,8 @@ def _show(
         and task.assignee_id is not None
         and (task.assignee_id == user.pk or "head_of_unit" in held)
     )
+    heads = "head_of_unit" in held or "head_of_unit" in stand_in
+    candidates = services.assignable(case, task.roles) if task is not None and heads else []
     states = definition["workflow"]["states"]
     events = [
         {
@@ -266,6 +268,7 @@ def _show(
                 raw,
             ),
             "may_claim": may_claim,
+            "candidates": candidates,
             "may_release": may_release,
             "comment_error": comment_error,
             "comment_value": (raw or {}).get("text", "") if comment_error else "",
@@ -344,6 +347,22 @@ def claim(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def release(request: HttpRequest, case_id: int) -> HttpResponse:
     return _task_action(request, case_id, services.release, _("The task is back in the queue."))
+
+
+@loa.require_level(loa.TWO_FACTOR)
+@require_POST
+def assign(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A head of unit gives the task to a named official."""
+    to = User.objects.filter(pk=_int(request.POST.get("assignee")) or 0).first()
+    if to is None:
+        messages.error(request, _("Choose whom to give the task to."))
+        return _back(case_id)
+    return _task_action(
+        request,
+        case_id,
+        lambda actor, task_id: services.assign(actor, task_id, to),
+        _("The task is now with %(name)s.") % {"name": to.full_name},
+    )
 
 
 @loa.require_level(loa.TWO_FACTOR)

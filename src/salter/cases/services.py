@@ -36,6 +36,8 @@ __all__ = [
     "AlreadyClaimed",
     "AlreadyDone",
     "CaseError",
+    "assign",
+    "assignable",
     "claim",
     "comment",
     "release",
@@ -755,6 +757,70 @@ def claim(actor: Actor, task: Task | int) -> Task:
         payload=acting.payload(),
     )
     audit.record(actor, "case.claimed", case, authority_id=case.authority_id)
+    return task
+
+
+def assignable(case: Case, roles: list[str]) -> list[User]:
+    """The officials who may take over a task with ``roles`` in the case's authority today:
+    those holding one of the roles, and those standing in for someone who does."""
+    today = timezone.localdate()
+    officials = [r for r in roles if r != workflow.APPLICANT]
+    held = Membership.objects.filter(
+        unit__authority_id=case.authority_id, role__in=officials, valid_from__lte=today
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+    standing = Delegation.objects.filter(
+        unit__authority_id=case.authority_id,
+        role__in=officials,
+        valid_from__lte=today,
+        valid_until__gte=today,
+        revoked_at__isnull=True,
+    )
+    return list(
+        User.objects.filter(is_active=True, kind=User.Kind.OFFICIAL)
+        .filter(Q(pk__in=held.values("user_id")) | Q(pk__in=standing.values("delegate_id")))
+        .exclude(pk=case.applicant_id)
+        .order_by("full_name", "id")
+    )
+
+
+@transaction.atomic
+def assign(actor: Actor, task: Task | int, to: User) -> Task:
+    """A head of unit gives the task to a named official (reassigning it if someone had
+    it): one who holds, or stands in for, one of the task's roles — never the applicant."""
+    require_user(actor)
+    assert actor.user is not None
+    case, task = _lock_task(task)
+    head = _acting_role(actor, case, [Role.HEAD_OF_UNIT.value])
+    if to.pk not in {u.pk for u in assignable(case, task.roles)}:
+        raise PermissionDenied(
+            _("%(name)s holds none of the roles this task needs.") % {"name": to.full_name}
+        )
+    if task.assignee_id == to.pk:
+        return task
+    previous = task.assignee_id
+    task.assignee = to
+    task.save(update_fields=["assignee"])
+    _event(
+        case,
+        CaseEvent.Kind.ASSIGNED,
+        actor,
+        at=timezone.now(),
+        role=head.role,
+        unit_id=head.unit_id,
+        payload={
+            "assignee": to.pk,
+            "assignee_name": to.full_name,
+            "from": previous,
+            **head.payload(),
+        },
+    )
+    audit.record(
+        actor,
+        "case.assigned",
+        case,
+        authority_id=case.authority_id,
+        payload={"to": to.pk, "from": previous},
+    )
     return task
 
 

@@ -315,3 +315,48 @@ def test_the_official_page_shows_the_approval_line(
     assert "Approval line (in order)" in page
     assert "approved by Бранко Шефовић" in page and "waiting for approval" in page
     assert "Record my approval" in page
+
+
+# --- reassigning a task -------------------------------------------------------------------
+
+
+def test_a_head_gives_the_task_to_a_named_official(
+    newborn_aid: ServiceVersion,
+    citizen: User,
+    clerk: User,
+    head: User,
+    make_official: MakeOfficial,
+) -> None:
+    other = make_official("drugi@surdulica.demo", "Други Референт", Role.CLERK)
+    case = services.submit(act(citizen), newborn_aid, NEWBORN_FORM)[0]
+    task = Task.objects.get(case=case)
+    services.claim(act(clerk), task)
+    assert {u.pk for u in services.assignable(case, task.roles)} == {clerk.pk, other.pk}
+
+    with pytest.raises(PermissionDenied):  # only a head of unit reassigns
+        services.assign(act(clerk), task, other)
+    with pytest.raises(PermissionDenied, match="holds none of the roles"):
+        services.assign(act(head), task, citizen)
+    services.assign(act(head), task, other)
+    task.refresh_from_db()
+    assert task.assignee == other
+    event = case.events.order_by("-id").first()
+    assert event is not None and event.kind == CaseEvent.Kind.ASSIGNED
+    assert event.payload["from"] == clerk.pk and event.payload["assignee_name"] == "Други Референт"
+    assert AuditEvent.objects.filter(action="case.assigned").count() == 1
+
+    # Through the page: the head sees the choice and uses it; a clerk sees none.
+    client = signed_in(head)
+    page = client.get(reverse("official:case", args=[case.pk])).content.decode()
+    assert 'name="assignee"' in page and "Драган Референтовић" in page
+    response = client.post(
+        reverse("official:case_assign", args=[case.pk]), {"assignee": str(clerk.pk)}
+    )
+    assert response.status_code == 302
+    assert Task.objects.get(case=case).assignee == clerk
+    clerk_page = signed_in(clerk).get(reverse("official:case", args=[case.pk])).content.decode()
+    assert 'name="assignee"' not in clerk_page
+    refused = signed_in(clerk).post(
+        reverse("official:case_assign", args=[case.pk]), {"assignee": str(other.pk)}
+    )
+    assert refused.status_code == 302 and Task.objects.get(case=case).assignee == clerk
