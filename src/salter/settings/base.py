@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "salter.authorities",
     "salter.catalog",
     "salter.cases",
+    "salter.documents",
     "salter.identity",
 ]
 
