@@ -128,3 +128,65 @@ class RegistryCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.book_id}/{self.year}: {self.last_number}"
+
+
+class CategoryList(models.Model):
+    """An authority's list of categories of documentary material (lista kategorija): which
+    classification code keeps a record how long. Versioned: a new list gets the next version
+    and its approval number (the archive's consent), older records keep the version they were
+    classified under."""
+
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="category_lists"
+    )
+    version = models.PositiveSmallIntegerField(_("version"))
+    approval_number = models.CharField(_("approval number"), max_length=100, blank=True)
+    valid_from = models.DateField(_("valid from"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "version"], name="one_category_list_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority_id} v{self.version}"
+
+
+class Category(models.Model):
+    """One classification code of a category list and its retention: a number of years, or
+    kept permanently (trajno)."""
+
+    category_list = models.ForeignKey(
+        CategoryList, on_delete=models.PROTECT, related_name="categories"
+    )
+    code = models.CharField(_("classification code"), max_length=30)
+    title = models.CharField(_("title"), max_length=300)
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention (years)"), null=True, blank=True
+    )
+    permanent = models.BooleanField(_("kept permanently"), default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category_list", "code"], name="category_code_per_list"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(permanent=True, retention_years__isnull=True)
+                | models.Q(permanent=False, retention_years__isnull=False),
+                name="category_retention_or_permanent",
+            ),
+        ]
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def retention_text(self) -> str:
+        if self.permanent:
+            return str(_("permanently"))
+        return str(_("%(n)s years") % {"n": self.retention_years})

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
-from salter.authorities.models import Authority, OrgUnit, RegistryBook, RegistryCounter
+from salter.authorities.models import (
+    Authority,
+    Category,
+    CategoryList,
+    OrgUnit,
+    RegistryBook,
+    RegistryCounter,
+)
 from salter.authorities.numbering import (
     Allocation,
     NumberingError,
@@ -156,3 +164,74 @@ def close_year(actor: Actor, book: RegistryBook, year: int) -> RegistryCounter:
         payload={"book": book.code, "year": year, "last_number": counter.last_number},
     )
     return counter
+
+
+# --- Category list (lista kategorija) ------------------------------------------------------
+
+
+@transaction.atomic
+def create_category_list(
+    actor: Actor,
+    authority: Authority,
+    *,
+    valid_from: dt.date,
+    approval_number: str = "",
+    categories: list[tuple[str, str, int | None]],
+) -> CategoryList:
+    """A new version of the authority's category list: ``(code, title, years)`` per category,
+    ``years`` ``None`` for material kept permanently. Older versions stay for the records
+    classified under them."""
+    require_platform_admin(actor, or_authority_admin_of=authority)
+    errors: dict[str, str] = {}
+    codes = [code.strip() for code, _title, _years in categories]
+    if not categories:
+        errors["categories"] = _("A category list needs at least one category.")
+    elif len(set(codes)) != len(codes) or not all(codes):
+        errors["categories"] = _("Every category needs its own code.")
+    if any(years is not None and not 0 < years <= 500 for _c, _t, years in categories):
+        errors["categories"] = _("A retention period is between 1 and 500 years.")
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+    last = (
+        CategoryList.objects.select_for_update()
+        .filter(authority=authority)
+        .order_by("-version")
+        .first()
+    )
+    category_list = CategoryList.objects.create(
+        authority=authority,
+        version=(last.version + 1) if last is not None else 1,
+        approval_number=approval_number.strip(),
+        valid_from=valid_from,
+    )
+    Category.objects.bulk_create(
+        Category(
+            category_list=category_list,
+            code=code.strip(),
+            title=title.strip(),
+            retention_years=years,
+            permanent=years is None,
+        )
+        for code, title, years in categories
+    )
+    audit.record(
+        actor,
+        "category_list.created",
+        category_list,
+        authority_id=authority.pk,
+        payload={"version": category_list.version, "categories": len(categories)},
+    )
+    return category_list
+
+
+def current_categories(authority: Authority, on: dt.date | None = None) -> list[Category]:
+    """The categories of the authority's list in force on a day (today by default)."""
+    day = on or timezone.localdate()
+    category_list = (
+        CategoryList.objects.filter(authority=authority, valid_from__lte=day)
+        .order_by("-valid_from", "-version")
+        .first()
+    )
+    if category_list is None:
+        return []
+    return list(category_list.categories.order_by("code"))

@@ -50,6 +50,8 @@ class Case(models.Model):
     # the first, an approval line collects approvals for the current visit of the state only.
     state_entered_at = models.DateTimeField(null=True, blank=True)
     state_version = models.PositiveIntegerField(default=1)
+    # The last sub-number given to an act of this case in the registry of documents.
+    last_sub_number = models.PositiveIntegerField(default=0)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 

@@ -1,0 +1,102 @@
+"""The registry of documents (delovodnik): every incoming, outgoing and internal document of an
+authority, registered with a number from its registry book, with its versions and files.
+
+* :class:`Document` — one registered entry: its number (a case's acts take sub-numbers of the
+  case's number), date, direction, sender/recipient, subject, classification code and the
+  retention it implies, a code for public verification. Entries are voided with a reason,
+  never deleted.
+* :class:`DocumentVersion` — a file of the document (the draft, the signed PDF…), stored
+  through Django's storage API with its SHA-256.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from salter.authorities.models import Authority, Category, RegistryBook
+
+
+class Document(models.Model):
+    class Direction(models.TextChoices):
+        INCOMING = "incoming", _("Incoming")
+        OUTGOING = "outgoing", _("Outgoing")
+        INTERNAL = "internal", _("Internal")
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="documents")
+    book = models.ForeignKey(RegistryBook, on_delete=models.PROTECT, related_name="documents")
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"))
+    sub_number = models.PositiveIntegerField(_("sub-number"), default=0)
+    registry_number = models.CharField(_("registry number"), max_length=100)
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices)
+    registered_at = models.DateTimeField(_("registered at"))
+    sender = models.CharField(_("sender"), max_length=300, blank=True)
+    recipient = models.CharField(_("recipient"), max_length=300, blank=True)
+    subject = models.CharField(_("subject"), max_length=500)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
+    verification_code = models.CharField(max_length=20, unique=True)
+    carried_over_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carried_over_to"
+    )
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    void_reason = models.CharField(_("reason for voiding"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["book", "year", "number", "sub_number"], name="document_number_once"
+            )
+        ]
+        indexes = [
+            # The registry book of a year, newest first: a range of one index.
+            models.Index(
+                fields=["book", "year", "-number", "-sub_number"], name="document_book_idx"
+            ),
+            models.Index(fields=["case", "sub_number"], name="document_case_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.registry_number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            raise ValueError("a registered document changes only through its services")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("registry entries are voided with a reason, never deleted")
+
+
+class DocumentVersion(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    file = models.FileField(upload_to="documents/%Y/%m/", max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="document_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} v{self.number}"

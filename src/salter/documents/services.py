@@ -1,0 +1,236 @@
+"""Use cases of the registry of documents: register a document, add a version of its file,
+void an entry. Each runs in one transaction, checks permission and writes the audit event.
+
+Numbers: a document of its own takes the next number of the authority's registry book for the
+year (``authorities.services.allocate_number``, under the counter's lock, no gaps); an act of a
+case takes the next **sub-number** of the case's number, allocated under the case row's lock
+(``Case.last_sub_number``): ``01-7/2026-1``, ``01-7/2026-2``…
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salter.audit import services as audit
+from salter.authorities.models import Authority, Category, RegistryBook
+from salter.authorities.services import allocate_number
+from salter.cases.models import Case
+from salter.core.context import Actor
+from salter.documents.models import Document, DocumentVersion
+from salter.documents.uploads import ACCEPTED, CheckedFile
+from salter.identity.models import Membership, Role
+
+# Crockford's base32 without the letters people misread (I, L, O, U).
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MAX_SUBJECT = 500
+
+
+def new_verification_code() -> str:
+    """Twelve characters in three groups, e.g. ``7KQ2-M9XD-4TRA`` (60 bits of randomness)."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalise_code(typed: str) -> str:
+    """A code as a person may type it (lower case, spaces, O for 0…) in its canonical form."""
+    cleaned = "".join(c for c in typed.upper() if c.isalnum())
+    cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+    if len(cleaned) != 12:
+        return ""
+    return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
+
+
+def may_register(actor: Actor, authority: Authority) -> bool:
+    """The platform at the console, platform administrators, and officials of the authority
+    (every role but the archivist's registers documents: the registry clerk the incoming
+    mail, the clerks the acts of their cases)."""
+    user = actor.user
+    if user is None:
+        return actor.via in {"seed", "command", "timer"}
+    if user.is_platform_admin:
+        return True
+    today = timezone.localdate()
+    return (
+        Membership.objects.filter(user=user, unit__authority=authority, valid_from__lte=today)
+        .exclude(role=Role.ARCHIVIST)
+        .exists()
+    )
+
+
+def _require(actor: Actor, authority: Authority) -> None:
+    if not may_register(actor, authority):
+        raise PermissionDenied(_("Only officials of the authority can register its documents."))
+
+
+@transaction.atomic
+def register(
+    actor: Actor,
+    *,
+    authority: Authority,
+    direction: str,
+    subject: str,
+    sender: str = "",
+    recipient: str = "",
+    category: Category | None = None,
+    case: Case | None = None,
+    upload: CheckedFile | None = None,
+    book: RegistryBook | None = None,
+) -> Document:
+    """Register a document and, if given, its first file."""
+    _require(actor, authority)
+    errors: dict[str, str] = {}
+    subject = subject.strip()
+    if not subject:
+        errors["subject"] = _("Write what the document is about.")
+    elif len(subject) > MAX_SUBJECT:
+        errors["subject"] = _("Enter at most %(n)s characters.") % {"n": MAX_SUBJECT}
+    if direction not in Document.Direction.values:
+        errors["direction"] = _("Choose incoming, outgoing or internal.")
+    if direction == Document.Direction.INCOMING and not sender.strip():
+        errors["sender"] = _("Write who sent the document.")
+    if direction == Document.Direction.OUTGOING and not recipient.strip():
+        errors["recipient"] = _("Write to whom the document goes.")
+    if category is not None and category.category_list.authority_id != authority.pk:
+        errors["category"] = _("This classification code is not in the authority's list.")
+    if case is not None and case.authority_id != authority.pk:
+        errors["case"] = _("The case belongs to another authority.")
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+
+    now = timezone.now()
+    if case is not None:
+        locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        locked.last_sub_number += 1
+        locked.save(update_fields=["last_sub_number"])
+        book_id, year, number = locked.book_id, locked.year, locked.number
+        sub = locked.last_sub_number
+        formatted = f"{locked.registry_number}-{sub}"
+    else:
+        book = book or RegistryBook.objects.get(authority=authority, is_default=True)
+        if book.authority_id != authority.pk:
+            raise ValidationError({"book": [_("The book belongs to another authority.")]})
+        allocation = allocate_number(actor, book)
+        book_id, year, number, sub = book.pk, allocation.year, allocation.number, 0
+        formatted = allocation.formatted
+    document = Document.objects.create(
+        authority=authority,
+        book_id=book_id,
+        year=year,
+        number=number,
+        sub_number=sub,
+        registry_number=formatted,
+        case=case,
+        direction=direction,
+        registered_at=now,
+        sender=sender.strip()[:300],
+        recipient=recipient.strip()[:300],
+        subject=subject,
+        category=category,
+        verification_code=new_verification_code(),
+        created_by=actor.user,
+    )
+    audit.record(
+        actor,
+        "document.registered",
+        document,
+        authority_id=authority.pk,
+        payload={
+            "registry_number": formatted,
+            "direction": direction,
+            "case": case.pk if case is not None else None,
+            "category": category.code if category is not None else "",
+        },
+    )
+    if upload is not None:
+        _store(actor, document, upload, number=1, note="")
+    return document
+
+
+@transaction.atomic
+def add_version(
+    actor: Actor, document: Document, upload: CheckedFile, *, note: str = ""
+) -> DocumentVersion:
+    """A new version of the document's file (a corrected draft, the signed PDF…)."""
+    locked = Document.objects.select_for_update().select_related("authority").get(pk=document.pk)
+    _require(actor, locked.authority)
+    if locked.voided_at is not None:
+        raise ValidationError({"file": [_("The entry is voided; it takes no more files.")]})
+    last = locked.versions.aggregate(last=Max("number"))["last"] or 0
+    return _store(actor, locked, upload, number=last + 1, note=note)
+
+
+def _store(
+    actor: Actor, document: Document, upload: CheckedFile, *, number: int, note: str
+) -> DocumentVersion:
+    """Write the file, then its row; if the row cannot be written the file is removed, so a
+    failure leaves nothing half-stored."""
+    extension = ACCEPTED[upload.content_type]
+    name = f"documents/{document.authority_id}/{document.year}/{uuid.uuid4().hex}{extension}"
+    path = default_storage.save(name, ContentFile(upload.data))
+    try:
+        with transaction.atomic():
+            version = DocumentVersion.objects.create(
+                document=document,
+                number=number,
+                file=path,
+                original_name=upload.name,
+                content_type=upload.content_type,
+                size=upload.size,
+                sha256=upload.sha256,
+                note=note.strip()[:300],
+                created_by=actor.user,
+                created_at=timezone.now(),
+            )
+            audit.record(
+                actor,
+                "document.version_added",
+                document,
+                authority_id=document.authority_id,
+                payload={"version": number, "sha256": upload.sha256, "size": upload.size},
+            )
+    except BaseException:
+        default_storage.delete(path)
+        raise
+    return version
+
+
+@transaction.atomic
+def void(actor: Actor, document: Document, reason: str) -> Document:
+    """Void an entry with a reason; it stays in the book, marked, and is never deleted."""
+    locked = Document.objects.select_for_update().select_related("authority").get(pk=document.pk)
+    _require(actor, locked.authority)
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ValidationError({"reason": [_("Write why the entry is voided.")]})
+    if locked.voided_at is not None:
+        return locked
+    locked.voided_at = timezone.now()
+    locked.void_reason = reason[:500]
+    locked.save(update_fields=["voided_at", "void_reason"])
+    audit.record(
+        actor,
+        "document.voided",
+        locked,
+        authority_id=locked.authority_id,
+        payload={"reason": locked.void_reason},
+    )
+    return locked
+
+
+def verify_file(version: DocumentVersion) -> bool:
+    """Whether the stored file still has the SHA-256 recorded when it was stored."""
+    digest = hashlib.sha256()
+    with default_storage.open(str(version.file.name), "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == version.sha256
