@@ -44,6 +44,9 @@ class Document(models.Model):
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
     )
     verification_code = models.CharField(max_length=20, unique=True)
+    # Number, subject, sender and recipient folded to lower case, in Cyrillic and in Latin:
+    # a search matches whatever script and case it is typed in, on SQLite as on PostgreSQL.
+    search_text = models.TextField(default="", editable=False)
     carried_over_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carried_over_to"
     )

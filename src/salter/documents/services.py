@@ -26,6 +26,7 @@ from salter.authorities.models import Authority, Category, RegistryBook
 from salter.authorities.services import allocate_number
 from salter.cases.models import Case
 from salter.core.context import Actor
+from salter.core.translit import to_latin
 from salter.documents.models import Document, DocumentVersion
 from salter.documents.uploads import ACCEPTED, CheckedFile
 from salter.identity.models import Membership, Role
@@ -48,6 +49,17 @@ def normalise_code(typed: str) -> str:
     if len(cleaned) != 12:
         return ""
     return f"{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
+
+
+def fold(text: str) -> str:
+    """Text as the registry search compares it: lower case, in both scripts."""
+    lowered = text.casefold()
+    latin = to_latin(lowered)
+    return lowered if latin == lowered else f"{lowered} {latin}"
+
+
+def search_text(*parts: str) -> str:
+    return fold(" ".join(p.strip() for p in parts if p))
 
 
 def may_register(actor: Actor, authority: Authority) -> bool:
@@ -137,6 +149,7 @@ def register(
         subject=subject,
         category=category,
         verification_code=new_verification_code(),
+        search_text=search_text(formatted, subject, sender, recipient),
         created_by=actor.user,
     )
     audit.record(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -44,14 +45,7 @@ def max_bytes() -> int:
 
 def check(name: str, data: bytes) -> CheckedFile:
     """The file if it may be stored; else a ``ValidationError`` saying why (field ``file``)."""
-    limit = max_bytes()
-    if not data:
-        raise _refused(_("The file is empty."))
-    if len(data) > limit:
-        raise _refused(
-            _("The file is %(size)s MB; at most %(limit)s MB are accepted.")
-            % {"size": _mb(len(data)), "limit": _mb(limit)}
-        )
+    check_size(len(data))
     kind = sniff(data)
     if not kind:
         raise _refused(
@@ -67,6 +61,24 @@ def check(name: str, data: bytes) -> CheckedFile:
         sha256=hashlib.sha256(data).hexdigest(),
         data=data,
     )
+
+
+def check_size(size: int) -> None:
+    """Refuse an empty file or one over the limit (before reading it, when the size is known)."""
+    limit = max_bytes()
+    if size <= 0:
+        raise _refused(_("The file is empty."))
+    if size > limit:
+        raise _refused(
+            _("The file is %(size)s MB; at most %(limit)s MB are accepted.")
+            % {"size": _mb(size), "limit": _mb(limit)}
+        )
+
+
+def read(upload: Any) -> CheckedFile:
+    """Check a Django ``UploadedFile``: its size before reading it, then its content."""
+    check_size(int(upload.size or 0))
+    return check(str(upload.name or ""), upload.read())
 
 
 def _check_pdf(data: bytes) -> None:

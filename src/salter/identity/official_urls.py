@@ -14,4 +14,5 @@ urlpatterns = [
     ),
     path("", include("salter.catalog.official_urls")),
     path("cases/", include("salter.cases.official_urls")),
+    path("registry/", include("salter.documents.official_urls")),
 ]

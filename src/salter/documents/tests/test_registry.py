@@ -188,7 +188,7 @@ def test_versions_keep_their_hash_and_a_voided_entry_stays(
     versions = list(document.versions.order_by("number"))
     assert [v.number for v in versions] == [1, 2] and second.content_type == uploads.PNG
     assert all(services.verify_file(v) for v in versions)
-    with default_storage.open(versions[0].file.name, "rb") as handle:
+    with default_storage.open(str(versions[0].file.name), "rb") as handle:
         assert hashlib.sha256(handle.read()).hexdigest() == versions[0].sha256
 
     with pytest.raises(ValidationError, match="Write why"):
@@ -212,7 +212,7 @@ def test_versions_keep_their_hash_and_a_voided_entry_stays(
         "document.voided",
     ]
     for version in versions:
-        default_storage.delete(version.file.name)
+        default_storage.delete(str(version.file.name))
 
 
 # --- the category list ------------------------------------------------------------------------

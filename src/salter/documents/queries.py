@@ -1,0 +1,132 @@
+"""Reads of the registry of documents: who may see a book, one year's entries with search and
+filters, the rows of the registry-book and archival-book exports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salter.authorities.models import Authority, RegistryBook
+from salter.documents.models import Document
+from salter.identity.models import Membership, Role, User
+
+# Who keeps the book: reads all of it, registers and voids entries, exports it.
+KEEPERS = (Role.REGISTRY_CLERK, Role.HEAD_OF_UNIT, Role.ARCHIVIST, Role.AUTHORITY_ADMIN)
+
+
+def keeper_authorities(user: User) -> list[Authority]:
+    """The authorities whose registry books ``user`` keeps."""
+    today = timezone.localdate()
+    ids = (
+        Membership.objects.filter(user=user, role__in=KEEPERS, valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values("unit__authority_id")
+    )
+    return list(Authority.objects.filter(pk__in=ids).order_by("name"))
+
+
+@dataclass(frozen=True)
+class Filters:
+    q: str = ""
+    direction: str = ""
+    category: int | None = None
+    voided: str = ""  # "" all, "only", "hide"
+
+
+def entries(
+    book: RegistryBook,
+    year: int,
+    filters: Filters,
+    *,
+    before: tuple[int, int] | None = None,
+    limit: int = 50,
+) -> list[Document]:
+    """One year's entries of a book, newest first, ``limit`` after the keyset ``before``
+    (number, sub-number). One query."""
+    rows: QuerySet[Document] = Document.objects.filter(book=book, year=year).select_related(
+        "category", "case"
+    )
+    if filters.q.strip():
+        for word in filters.q.casefold().split()[:5]:
+            rows = rows.filter(search_text__contains=word)
+    if filters.direction in Document.Direction.values:
+        rows = rows.filter(direction=filters.direction)
+    if filters.category is not None:
+        rows = rows.filter(category_id=filters.category)
+    if filters.voided == "only":
+        rows = rows.filter(voided_at__isnull=False)
+    elif filters.voided == "hide":
+        rows = rows.filter(voided_at__isnull=True)
+    if before is not None:
+        number, sub = before
+        rows = rows.filter(Q(number__lt=number) | Q(number=number, sub_number__lt=sub))
+    return list(rows.order_by("-number", "-sub_number")[:limit])
+
+
+def whole_year(book: RegistryBook, year: int) -> QuerySet[Document]:
+    """Every entry of a year in book order, for the exports."""
+    return (
+        Document.objects.filter(book=book, year=year)
+        .select_related("category", "case")
+        .order_by("number", "sub_number")
+    )
+
+
+@dataclass(frozen=True)
+class ArchivalRow:
+    """One line of the archival book (arhivska knjiga): a unit of material by category."""
+
+    serial: int
+    entered: date
+    years: str
+    content: str
+    code: str
+    retention: str
+    approval_number: str
+    quantity: str
+    location: str
+    disposal: str
+    remarks: str
+
+
+def archival_rows(book: RegistryBook, year: int, *, location: str) -> list[ArchivalRow]:
+    """The year's material grouped by classification code, in code order: the 11 columns of
+    the archival book (serial number, date, years covered, content, classification code,
+    retention period, approval number of the category list, quantity, location, record of
+    destruction or handover, remarks)."""
+    documents = list(
+        Document.objects.filter(book=book, year=year)
+        .select_related("category__category_list")
+        .order_by("number", "sub_number")
+    )
+    groups: dict[str, list[Document]] = {}
+    for document in documents:
+        key = document.category.code if document.category is not None else ""
+        groups.setdefault(key, []).append(document)
+    rows = []
+    for serial, code in enumerate(sorted(groups), start=1):
+        items = groups[code]
+        category = items[0].category
+        voided = Counter(d.voided_at is not None for d in items)[True]
+        last = max(d.registered_at for d in items)
+        rows.append(
+            ArchivalRow(
+                serial=serial,
+                entered=timezone.localdate(last),
+                years=str(year),
+                content=category.title if category is not None else "",
+                code=code,
+                retention=category.retention_text if category is not None else "",
+                approval_number=category.category_list.approval_number if category else "",
+                quantity=str(len(items)),
+                location=location,
+                disposal="",
+                remarks=(_("voided entries: %(n)s") % {"n": voided}) if voided else "",
+            )
+        )
+    return rows
