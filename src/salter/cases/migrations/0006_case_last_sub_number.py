@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0005_event_assigned'),
+        ("cases", "0005_event_assigned"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='last_sub_number',
+            model_name="case",
+            name="last_sub_number",
             field=models.PositiveIntegerField(default=0),
         ),
     ]

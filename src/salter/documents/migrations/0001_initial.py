@@ -6,71 +6,173 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('authorities', '0003_category_list'),
-        ('cases', '0006_case_last_sub_number'),
+        ("authorities", "0003_category_list"),
+        ("cases", "0006_case_last_sub_number"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('number', models.PositiveIntegerField(verbose_name='number')),
-                ('sub_number', models.PositiveIntegerField(default=0, verbose_name='sub-number')),
-                ('registry_number', models.CharField(max_length=100, verbose_name='registry number')),
-                ('direction', models.CharField(choices=[('incoming', 'Incoming'), ('outgoing', 'Outgoing'), ('internal', 'Internal')], max_length=10, verbose_name='direction')),
-                ('registered_at', models.DateTimeField(verbose_name='registered at')),
-                ('sender', models.CharField(blank=True, max_length=300, verbose_name='sender')),
-                ('recipient', models.CharField(blank=True, max_length=300, verbose_name='recipient')),
-                ('subject', models.CharField(max_length=500, verbose_name='subject')),
-                ('verification_code', models.CharField(max_length=20, unique=True)),
-                ('search_text', models.TextField(default='', editable=False)),
-                ('voided_at', models.DateTimeField(blank=True, null=True, verbose_name='voided at')),
-                ('void_reason', models.CharField(blank=True, max_length=500, verbose_name='reason for voiding')),
-                ('authority', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='authorities.authority')),
-                ('book', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='authorities.registrybook')),
-                ('carried_over_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='carried_over_to', to='documents.document')),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='cases.case')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='authorities.category')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("number", models.PositiveIntegerField(verbose_name="number")),
+                ("sub_number", models.PositiveIntegerField(default=0, verbose_name="sub-number")),
+                (
+                    "registry_number",
+                    models.CharField(max_length=100, verbose_name="registry number"),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("incoming", "Incoming"),
+                            ("outgoing", "Outgoing"),
+                            ("internal", "Internal"),
+                        ],
+                        max_length=10,
+                        verbose_name="direction",
+                    ),
+                ),
+                ("registered_at", models.DateTimeField(verbose_name="registered at")),
+                ("sender", models.CharField(blank=True, max_length=300, verbose_name="sender")),
+                (
+                    "recipient",
+                    models.CharField(blank=True, max_length=300, verbose_name="recipient"),
+                ),
+                ("subject", models.CharField(max_length=500, verbose_name="subject")),
+                ("verification_code", models.CharField(max_length=20, unique=True)),
+                ("search_text", models.TextField(default="", editable=False)),
+                (
+                    "voided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="voided at"),
+                ),
+                (
+                    "void_reason",
+                    models.CharField(blank=True, max_length=500, verbose_name="reason for voiding"),
+                ),
+                (
+                    "authority",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="authorities.authority",
+                    ),
+                ),
+                (
+                    "book",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="authorities.registrybook",
+                    ),
+                ),
+                (
+                    "carried_over_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="carried_over_to",
+                        to="documents.document",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="authorities.category",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DocumentVersion',
+            name="DocumentVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('file', models.FileField(max_length=300, upload_to='documents/%Y/%m/')),
-                ('original_name', models.CharField(max_length=255)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='documents.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                ("file", models.FileField(max_length=300, upload_to="documents/%Y/%m/")),
+                ("original_name", models.CharField(max_length=255)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="documents.document",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='document',
-            index=models.Index(fields=['book', 'year', '-number', '-sub_number'], name='document_book_idx'),
+            model_name="document",
+            index=models.Index(
+                fields=["book", "year", "-number", "-sub_number"], name="document_book_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='document',
-            index=models.Index(fields=['case', 'sub_number'], name='document_case_idx'),
+            model_name="document",
+            index=models.Index(fields=["case", "sub_number"], name="document_case_idx"),
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.UniqueConstraint(fields=('book', 'year', 'number', 'sub_number'), name='document_number_once'),
+            model_name="document",
+            constraint=models.UniqueConstraint(
+                fields=("book", "year", "number", "sub_number"), name="document_number_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='documentversion',
-            constraint=models.UniqueConstraint(fields=('document', 'number'), name='document_version_once'),
+            model_name="documentversion",
+            constraint=models.UniqueConstraint(
+                fields=("document", "number"), name="document_version_once"
+            ),
         ),
     ]
