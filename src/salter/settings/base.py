@@ -264,3 +264,11 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# --- Documents: the public address printed in documents -----------------------------------
+# The QR code and the verification code under it point to SALTER_PUBLIC_URL + /verify/<code>/,
+# so this must be the address citizens reach the site at (no trailing slash needed).
+SALTER_PUBLIC_URL = os.environ.get("SALTER_PUBLIC_URL", "http://127.0.0.1:8000")
+# WeasyPrint logs every rendering step at INFO ("Step 2 - Fetching and parsing CSS"): keep
+# its progress out of the logs, its warnings (a refused URL, say) in.
+LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}  # type: ignore[index]
