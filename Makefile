@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := python3
 
-.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases openapi messages clean
+.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases benchmark-documents openapi messages clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -28,6 +28,7 @@ install: $(VENV)/.synced node_modules/.synced
 ## make run: install, migrate, seed the demo, serve on http://127.0.0.1:$(PORT) with gunicorn.
 run: install
 	$(BIN)/salter migrate --no-input
+	$(BIN)/salter pki init
 	$(BIN)/salter collectstatic --no-input -v0
 	$(BIN)/salter seed
 	@echo "Šalter on http://127.0.0.1:$(PORT)/  (Ctrl+C stops it)"
@@ -57,6 +58,10 @@ benchmark: install
 
 benchmark-cases: install
 	bash benchmarks/cases.sh
+
+## make benchmark-documents: render + sign + seal vs signing alone, one core (docs/benchmarks.md).
+benchmark-documents: install
+	DJANGO_SETTINGS_MODULE=salter.settings.test taskset -c 0 $(BIN)/python -m benchmarks.documents
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules var .pytest_cache .mypy_cache .ruff_cache

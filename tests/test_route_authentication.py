@@ -38,6 +38,9 @@ PUBLIC = {
     "api:list_services": "the public catalogue of services",
     "api:get_definition": "published service definitions are public, so forms can be built",
     "catalog:definition_schema_v1": "the published format of service definitions",
+    "pki:crl": "revocation lists: anyone validating a signature must fetch them",
+    "pki:ca_certificate": "CA certificates named in issued certificates (AIA)",
+    "pki:tsa": "RFC 3161 timestamp protocol, called by signing software without a session",
 }
 
 SAMPLE_ARGS = {"int": "1", "str": "sample", "slug": "sample", "uuid": "0" * 32, "path": "x"}

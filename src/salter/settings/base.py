@@ -272,3 +272,32 @@ SALTER_PUBLIC_URL = os.environ.get("SALTER_PUBLIC_URL", "http://127.0.0.1:8000")
 # WeasyPrint logs every rendering step at INFO ("Step 2 - Fetching and parsing CSS"): keep
 # its progress out of the logs, its warnings (a refused URL, say) in.
 LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}  # type: ignore[index]
+
+# --- Documents: signatures, seals, timestamps (issue 4; see docs/signatures.md) ----------
+# The development PKI made by `salter pki init` (root CA, issuing CA, TSA, seals, signers).
+SALTER_PKI_DIR = Path(os.environ.get("SALTER_PKI_DIR", VAR_DIR / "pki"))
+# Encrypts the PKCS#8 keys of the development PKI on disk. The default is public: dev only.
+SALTER_PKI_PASSPHRASE = os.environ.get("SALTER_PKI_PASSPHRASE", "salter-development-only")
+# Where the certificates of the development PKI say their CRLs and CA certificates are served.
+SALTER_PKI_BASE_URL = os.environ.get("SALTER_PKI_BASE_URL", SALTER_PUBLIC_URL)
+# Trust the development root when verifying (never in production, whatever this says).
+SALTER_TRUST_DEV_ROOT = env_bool("SALTER_TRUST_DEV_ROOT", True)
+# Production trust roots: PEM or DER files (comma-separated paths).
+SALTER_TRUST_ROOTS = env_list("SALTER_TRUST_ROOTS")
+# RFC 3161 timestamp authority; empty = the in-process development TSA.
+SALTER_TSA_URL = os.environ.get("SALTER_TSA_URL", "")
+# Serve the development TSA at /pki/tsa (RFC 3161 over HTTP).
+SALTER_TSA_SERVE = env_bool("SALTER_TSA_SERVE", True)
+# Production keys as PKCS#12 files: <dir>/<authority code>.p12 and <dir>/<user id>.p12.
+SALTER_SEAL_PKCS12_DIR = os.environ.get("SALTER_SEAL_PKCS12_DIR", "")
+SALTER_SIGNER_PKCS12_DIR = os.environ.get("SALTER_SIGNER_PKCS12_DIR", "")
+SALTER_PKCS12_PASSPHRASE = os.environ.get("SALTER_PKCS12_PASSPHRASE", "")
+# Production keys on a PKCS#11 token (HSM): the module (.so), the token label and the PIN;
+# keys are found by label "seal-<authority code>" / "signer-<user id>".
+SALTER_PKCS11_MODULE = os.environ.get("SALTER_PKCS11_MODULE", "")
+SALTER_PKCS11_TOKEN = os.environ.get("SALTER_PKCS11_TOKEN", "")
+SALTER_PKCS11_PIN = os.environ.get("SALTER_PKCS11_PIN", "")
+# pyHanko logs each failed check of a signature with a traceback; a tampered upload is an
+# expected outcome, reported by verification itself (documents.verify.* events).
+LOGGING["loggers"]["pyhanko"] = {"level": "ERROR"}  # type: ignore[index]
+LOGGING["loggers"]["pyhanko_certvalidator"] = {"level": "ERROR"}  # type: ignore[index]
