@@ -30,6 +30,7 @@ from salter.cases.models import CaseEvent, Task
 from salter.catalog.forms import ServiceForm
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
+from salter.core.params import int_or_none
 from salter.identity import loa
 from salter.identity.models import Membership, Role, User
 
@@ -44,17 +45,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _memberships(user: User) -> Any:
-    today = timezone.localdate()
-    return Membership.objects.filter(user=user, valid_from__lte=today).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-    )
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return Membership.objects.in_force().filter(user=user)
 
 
 # --- the work queue ---------------------------------------------------------------------------
@@ -105,7 +96,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         )
     )
     ids = [a.pk for a in authorities]
-    authority = _int(request.GET.get("authority"))
+    authority = int_or_none(request.GET.get("authority"))
     if authority not in ids:
         authority = None
     states: dict[str, str] = {}
@@ -125,7 +116,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     # Keyset paging: ?after= is the opaque position of the previous page's last task, so a
     # deep page is read like the first one. ?page= only numbers the page for the reader.
     after = queries.decode_position(request.GET.get("after", ""))
-    page = max(_int(request.GET.get("page")) or 2, 2) if after is not None else 1
+    page = max(int_or_none(request.GET.get("page")) or 2, 2) if after is not None else 1
     items = queries.work_queue(
         user,
         authority=authority,
@@ -307,7 +298,7 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
             transition_id,
             inputs=posted.inputs,
             opinion=str(posted.raw["opinion"]),
-            expected_version=_int(request.POST.get("expected_version")),
+            expected_version=int_or_none(request.POST.get("expected_version")),
         )
     except ValidationError as exc:
         errors = steps.messages_of(exc)
@@ -353,7 +344,7 @@ def release(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, case_id: int) -> HttpResponse:
     """A head of unit gives the task to a named official."""
-    to = User.objects.filter(pk=_int(request.POST.get("assignee")) or 0).first()
+    to = User.objects.filter(pk=int_or_none(request.POST.get("assignee")) or 0).first()
     if to is None:
         messages.error(request, _("Choose whom to give the task to."))
         return _back(case_id)

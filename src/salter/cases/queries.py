@@ -66,10 +66,9 @@ class CaseView:
 
 
 def official_roles(user: User, authority_id: int) -> set[str]:
-    today = timezone.localdate()
     return set(
-        Membership.objects.filter(user=user, unit__authority_id=authority_id, valid_from__lte=today)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        Membership.objects.in_force()
+        .filter(user=user, unit__authority_id=authority_id)
         .values_list("role", flat=True)
     )
 
@@ -174,9 +173,7 @@ def work_queue(
     scan whatever the page's depth (keyset paging)."""
     today = timezone.localdate()
     masks: dict[int, int] = {}
-    memberships = Membership.objects.filter(user=user, valid_from__lte=today).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-    )
+    memberships = Membership.objects.in_force(today).filter(user=user)
     if authority is not None:
         memberships = memberships.filter(unit__authority_id=authority)
     for authority_id, role in memberships.values_list("unit__authority_id", "role"):
@@ -220,35 +217,40 @@ def state_label(case: Case) -> str:
 
 def stand_in_roles(user: User, authority_id: int) -> set[str]:
     """The roles ``user`` holds today in the authority as a deputy or by delegation."""
-    today = timezone.localdate()
     return set(
-        Delegation.objects.filter(
-            delegate=user,
-            unit__authority_id=authority_id,
-            valid_from__lte=today,
-            valid_until__gte=today,
-            revoked_at__isnull=True,
-        ).values_list("role", flat=True)
+        Delegation.objects.in_force()
+        .filter(delegate=user, unit__authority_id=authority_id)
+        .values_list("role", flat=True)
     )
+
+
+def _headed_authorities(user: User) -> set[int]:
+    """The authorities where ``user`` is a head of unit today, or stands in for one."""
+    heads = {"role": Role.HEAD_OF_UNIT}
+    return set(
+        Membership.objects.in_force()
+        .filter(user=user, **heads)
+        .values_list("unit__authority_id", flat=True)
+    ) | set(
+        Delegation.objects.in_force()
+        .filter(delegate=user, **heads)
+        .values_list("unit__authority_id", flat=True)
+    )
+
+
+def escalated_count(user: User) -> int:
+    """How many flagged overdue tasks wait for ``user`` as a head of unit (three queries)."""
+    authorities = _headed_authorities(user)
+    if not authorities:
+        return 0
+    return Task.objects.filter(authority_id__in=authorities, escalated_at__isnull=False).count()
 
 
 def escalated_tasks(user: User, *, limit: int = 100) -> list[QueueItem]:
     """The overdue tasks the escalation job flagged, in the authorities where ``user`` is a
     head of unit (or stands in for one), longest overdue first. Four queries."""
     today = timezone.localdate()
-    authorities = set(
-        Membership.objects.filter(user=user, role=Role.HEAD_OF_UNIT, valid_from__lte=today)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-        .values_list("unit__authority_id", flat=True)
-    ) | set(
-        Delegation.objects.filter(
-            delegate=user,
-            role=Role.HEAD_OF_UNIT,
-            valid_from__lte=today,
-            valid_until__gte=today,
-            revoked_at__isnull=True,
-        ).values_list("unit__authority_id", flat=True)
-    )
+    authorities = _headed_authorities(user)
     if not authorities:
         return []
     rows = list(

@@ -104,13 +104,10 @@ def _official_roles(actor: Actor, authority_id: int) -> dict[str, int]:
     """The roles ``actor`` holds today in the authority → the unit of each (first one)."""
     if actor.user is None:
         return {}
-    today = timezone.localdate()
     found: dict[str, int] = {}
     rows = (
-        Membership.objects.filter(
-            user=actor.user, unit__authority_id=authority_id, valid_from__lte=today
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        Membership.objects.in_force()
+        .filter(user=actor.user, unit__authority_id=authority_id)
         .order_by("id")
         .values_list("role", "unit_id")
     )
@@ -139,16 +136,10 @@ def _stand_ins(actor: Actor, authority_id: int) -> dict[str, Acting]:
     """The roles ``actor`` holds today in the authority as a deputy or by delegation."""
     if actor.user is None:
         return {}
-    today = timezone.localdate()
     found: dict[str, Acting] = {}
     rows = (
-        Delegation.objects.filter(
-            delegate=actor.user,
-            unit__authority_id=authority_id,
-            valid_from__lte=today,
-            valid_until__gte=today,
-            revoked_at__isnull=True,
-        )
+        Delegation.objects.in_force()
+        .filter(delegate=actor.user, unit__authority_id=authority_id)
         .select_related("principal")
         .order_by("id")
     )
@@ -763,18 +754,10 @@ def claim(actor: Actor, task: Task | int) -> Task:
 def assignable(case: Case, roles: list[str]) -> list[User]:
     """The officials who may take over a task with ``roles`` in the case's authority today:
     those holding one of the roles, and those standing in for someone who does."""
-    today = timezone.localdate()
     officials = [r for r in roles if r != workflow.APPLICANT]
-    held = Membership.objects.filter(
-        unit__authority_id=case.authority_id, role__in=officials, valid_from__lte=today
-    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-    standing = Delegation.objects.filter(
-        unit__authority_id=case.authority_id,
-        role__in=officials,
-        valid_from__lte=today,
-        valid_until__gte=today,
-        revoked_at__isnull=True,
-    )
+    where = {"unit__authority_id": case.authority_id, "role__in": officials}
+    held = Membership.objects.in_force().filter(**where)
+    standing = Delegation.objects.in_force().filter(**where)
     return list(
         User.objects.filter(is_active=True, kind=User.Kind.OFFICIAL)
         .filter(Q(pk__in=held.values("user_id")) | Q(pk__in=standing.values("delegate_id")))

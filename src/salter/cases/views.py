@@ -34,6 +34,7 @@ from salter.catalog import queries as catalog_queries
 from salter.catalog.forms import ServiceForm
 from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
+from salter.core.params import int_or_none
 from salter.identity import loa
 from salter.identity.models import Role, User
 
@@ -311,8 +312,7 @@ def _supplement_request(view: queries.CaseView) -> str:
         return ""
     for event in reversed(view.events):
         if event.kind == CaseEvent.Kind.SUPPLEMENT_REQUESTED:
-            inputs = event.payload.get("inputs", {})
-            return "\n".join(str(v) for v in inputs.values() if isinstance(v, str))
+            return _said(event)
     return ""
 
 
@@ -344,7 +344,7 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
             transition_id,
             inputs=posted.inputs,
             opinion=str(posted.raw["opinion"]),
-            expected_version=_int(request.POST.get("expected_version")),
+            expected_version=int_or_none(request.POST.get("expected_version")),
         )
     except ValidationError as exc:
         errors = steps.messages_of(exc)
@@ -357,13 +357,6 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
         _("Done: %(step)s.") % {"step": workflow.text(transition.get("label")) or transition_id},
     )
     return redirect(detail)
-
-
-def _int(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 @require_http_methods(["GET", "POST"])

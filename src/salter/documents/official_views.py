@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from salter.authorities.models import Authority, Category, RegistryBook
 from salter.authorities.services import current_categories
 from salter.core.context import Actor
+from salter.core.params import int_or_none
 from salter.documents import queries, services, uploads
 from salter.documents.models import Document, DocumentVersion
 from salter.identity import loa
@@ -40,18 +42,11 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
 def _authority(request: HttpRequest) -> tuple[Authority, list[Authority]]:
     mine = queries.keeper_authorities(_user(request))
     if not mine:
         raise Http404
-    wanted = _int(request.GET.get("authority") or request.POST.get("authority"))
+    wanted = int_or_none(request.GET.get("authority") or request.POST.get("authority"))
     chosen = next((a for a in mine if a.pk == wanted), mine[0])
     return chosen, mine
 
@@ -77,8 +72,8 @@ def _entry(request: HttpRequest, document_id: int) -> Document:
 
 def _selection(request: HttpRequest) -> dict[str, Any]:
     authority, authorities = _authority(request)
-    book, books = _book(authority, _int(request.GET.get("book")))
-    year = _int(request.GET.get("year")) or timezone.localdate().year
+    book, books = _book(authority, int_or_none(request.GET.get("book")))
+    year = int_or_none(request.GET.get("year")) or timezone.localdate().year
     return {
         "authority": authority,
         "authorities": authorities,
@@ -95,7 +90,7 @@ def book(request: HttpRequest) -> HttpResponse:
     filters = queries.Filters(
         q=request.GET.get("q", "")[:100],
         direction=request.GET.get("direction", ""),
-        category=_int(request.GET.get("category")),
+        category=int_or_none(request.GET.get("category")),
         voided=request.GET.get("voided", ""),
     )
     before = None
@@ -114,7 +109,7 @@ def book(request: HttpRequest) -> HttpResponse:
     next_url = ""
     if len(rows) > PAGE:
         last = shown[-1]
-        next_url = "?" + _encode({**params, "before": f"{last.number}.{last.sub_number}"})
+        next_url = "?" + urlencode({**params, "before": f"{last.number}.{last.sub_number}"})
     return render(
         request,
         "documents/official/book.html",
@@ -125,18 +120,12 @@ def book(request: HttpRequest) -> HttpResponse:
             "categories": current_categories(chosen["authority"]),
             "directions": Document.Direction.choices,
             "next_url": next_url,
-            "first_url": ("?" + _encode(params)) if before is not None else "",
-            "export_query": _encode(
+            "first_url": ("?" + urlencode(params)) if before is not None else "",
+            "export_query": urlencode(
                 {k: v for k, v in params.items() if k in {"authority", "book", "year"}}
             ),
         },
     )
-
-
-def _encode(params: dict[str, Any]) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(params)
 
 
 FIELDS = ("direction", "subject", "sender", "recipient", "category")

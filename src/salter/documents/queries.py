@@ -21,10 +21,9 @@ KEEPERS = (Role.REGISTRY_CLERK, Role.HEAD_OF_UNIT, Role.ARCHIVIST, Role.AUTHORIT
 
 def keeper_authorities(user: User) -> list[Authority]:
     """The authorities whose registry books ``user`` keeps."""
-    today = timezone.localdate()
     ids = (
-        Membership.objects.filter(user=user, role__in=KEEPERS, valid_from__lte=today)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        Membership.objects.in_force()
+        .filter(user=user, role__in=KEEPERS)
         .values("unit__authority_id")
     )
     return list(Authority.objects.filter(pk__in=ids).order_by("name"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -138,6 +139,15 @@ class Role(models.TextChoices):
     AUTHORITY_ADMIN = "authority_admin", _("Authority administrator")
 
 
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def in_force(self, day: date | None = None) -> MembershipQuerySet:
+        """Memberships valid on ``day`` (today in Belgrade by default)."""
+        day = day or timezone.localdate()
+        return self.filter(valid_from__lte=day).filter(
+            models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=day)
+        )
+
+
 class Membership(models.Model):
     """An official's role in an organisational unit."""
 
@@ -146,6 +156,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=30, choices=Role.choices)
     valid_from = models.DateField(default=timezone.localdate)
     valid_until = models.DateField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -158,6 +170,13 @@ class Membership(models.Model):
     @property
     def authority(self) -> Authority:
         return self.unit.authority
+
+
+class DelegationQuerySet(models.QuerySet["Delegation"]):
+    def in_force(self, day: date | None = None) -> DelegationQuerySet:
+        """Delegations that let their delegate act on ``day`` (today by default)."""
+        day = day or timezone.localdate()
+        return self.filter(valid_from__lte=day, valid_until__gte=day, revoked_at__isnull=True)
 
 
 class Delegation(models.Model):
@@ -181,6 +200,8 @@ class Delegation(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = DelegationQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["delegate", "valid_until"], name="delegation_delegate_idx")]

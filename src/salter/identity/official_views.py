@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salter.core.context import Actor
+from salter.core.params import int_or_none
 from salter.identity import loa, services
-from salter.identity.models import Delegation, Membership, Role, User
+from salter.identity.models import Delegation, Membership, User
 
 
 @loa.require_level(loa.TWO_FACTOR)
@@ -33,11 +34,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for authority, items in groupby(memberships, key=lambda m: m.unit.authority)
     ]
     from salter.cases.official_views import queue_counts
-    from salter.cases.queries import escalated_tasks
+    from salter.cases.queries import escalated_count
 
     counts = queue_counts(request.user)  # type: ignore[arg-type]  # logged in: the gate
     rows = [(a, items, counts.get(a.pk)) for a, items in by_authority]
-    flagged = len(escalated_tasks(request.user))  # type: ignore[arg-type]
+    flagged = escalated_count(request.user)  # type: ignore[arg-type]
     return render(
         request,
         "identity/official_dashboard.html",
@@ -48,15 +49,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # --- deputies and delegations -----------------------------------------------------------------
 
 
-def _appointing_authorities(user: User) -> set[int]:
-    """Authorities where ``user`` may appoint stand-ins for anyone (head of unit, admin)."""
-    return set(
-        Membership.objects.filter(
-            user=user, role__in=[Role.HEAD_OF_UNIT, Role.AUTHORITY_ADMIN]
-        ).values_list("unit__authority_id", flat=True)
-    )
-
-
 @loa.require_level(loa.TWO_FACTOR)
 @require_http_methods(["GET", "POST"])
 def delegations(request: HttpRequest) -> HttpResponse:
@@ -64,7 +56,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
     heads of unit and administrators) those of their authorities; a form to appoint one."""
     user = request.user
     assert isinstance(user, User)
-    appointing = _appointing_authorities(user)
+    appointing = services.appointing_authorities(user)
     mine = Membership.objects.filter(user=user).values_list("unit__authority_id", flat=True)
     authorities = set(mine)
     # Whose roles the form offers: one's own, or anyone's in the authorities one appoints in.
@@ -86,8 +78,8 @@ def delegations(request: HttpRequest) -> HttpResponse:
     values: dict[str, str] = {}
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in DELEGATION_FIELDS}
-        membership = memberships.filter(pk=_int(values["membership"]) or 0).first()
-        delegate = officials.filter(pk=_int(values["delegate"]) or 0).first()
+        membership = memberships.filter(pk=int_or_none(values["membership"]) or 0).first()
+        delegate = officials.filter(pk=int_or_none(values["delegate"]) or 0).first()
         until = _date(values["valid_until"])
         if membership is None:
             errors["membership"] = _("Choose whose role is handed on.")
@@ -153,7 +145,7 @@ def revoke_delegation(request: HttpRequest, delegation_id: int) -> HttpResponse:
     assert isinstance(user, User)
     delegation = (
         Delegation.objects.filter(pk=delegation_id)
-        .filter(Q(principal=user) | Q(unit__authority_id__in=_appointing_authorities(user)))
+        .filter(Q(principal=user) | Q(unit__authority_id__in=services.appointing_authorities(user)))
         .first()
     )
     if delegation is None:
@@ -167,11 +159,4 @@ def _date(value: str) -> date | None:
     try:
         return parse_date(value)
     except ValueError:  # well formed but not a day, e.g. 2026-02-30
-        return None
-
-
-def _int(value: str) -> int | None:
-    try:
-        return int(value)
-    except ValueError:
         return None

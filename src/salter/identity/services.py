@@ -528,6 +528,20 @@ NOT_APPOINTING = gettext_noop(
 )
 
 
+def appointing_authorities(user: User) -> set[int]:
+    """The authorities where ``user`` may appoint a stand-in for anyone: as a head of unit or
+    the authority's administrator."""
+    return set(
+        Membership.objects.in_force()
+        .filter(user=user, role__in=[Role.HEAD_OF_UNIT, Role.AUTHORITY_ADMIN])
+        .values_list("unit__authority_id", flat=True)
+    )
+
+
+def may_appoint(user: User, authority_id: int) -> bool:
+    return user.is_platform_admin or authority_id in appointing_authorities(user)
+
+
 @transaction.atomic
 def delegate_role(
     actor: Actor,
@@ -570,14 +584,8 @@ def delegate_role(
         errors["valid_from"] = _("A delegation cannot start in the past.")
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
-    if actor.user.pk != principal.pk:
-        appointing = Membership.objects.filter(
-            user=actor.user,
-            unit__authority_id=unit.authority_id,
-            role__in=[Role.HEAD_OF_UNIT, Role.AUTHORITY_ADMIN],
-        ).exists()
-        if not appointing and not actor.user.is_platform_admin:
-            raise PermissionDenied(_(NOT_APPOINTING))
+    if actor.user.pk != principal.pk and not may_appoint(actor.user, unit.authority_id):
+        raise PermissionDenied(_(NOT_APPOINTING))
     delegation = Delegation.objects.create(
         principal=principal,
         delegate=delegate,
@@ -614,13 +622,8 @@ def revoke_delegation(actor: Actor, delegation: Delegation) -> Delegation:
     delegation = Delegation.objects.select_for_update().select_related("unit").get(pk=delegation.pk)
     if delegation.revoked_at is not None:
         return delegation
-    if actor.user.pk != delegation.principal_id and not (
-        actor.user.is_platform_admin
-        or Membership.objects.filter(
-            user=actor.user,
-            unit__authority_id=delegation.unit.authority_id,
-            role__in=[Role.HEAD_OF_UNIT, Role.AUTHORITY_ADMIN],
-        ).exists()
+    if actor.user.pk != delegation.principal_id and not may_appoint(
+        actor.user, delegation.unit.authority_id
     ):
         raise PermissionDenied(_(NOT_APPOINTING))
     delegation.revoked_at = timezone.now()
