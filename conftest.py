@@ -86,6 +86,15 @@ def _fresh_caches() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _development_pki() -> None:
+    """The development PKI in the test process's own directory (settings/test.py), made once:
+    the pilots' steps sign and seal their acts with it."""
+    from salter.documents import pki
+
+    pki.init()
+
+
 @pytest.fixture
 def system() -> Actor:
     return Actor.system("command")

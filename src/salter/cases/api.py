@@ -16,7 +16,8 @@ from salter.cases.models import Case, CaseEvent
 from salter.catalog import queries as catalog_queries
 from salter.core.context import Actor
 from salter.core.errors import ApiError
-from salter.identity import auth
+from salter.documents import acts
+from salter.identity import auth, fresh
 from salter.identity.models import User
 
 router = Router(tags=["cases"], auth=auth.AUTH)
@@ -42,6 +43,15 @@ class TransitionIn(Schema):
         default=None, description="The state the caller saw; refused with 409 if it moved on."
     )
     expected_version: int | None = None
+    second_factor_code: str = Field(
+        default="",
+        max_length=20,
+        description=(
+            "A step that signs an act releases the signer's key only with a fresh second "
+            "factor: the current code of their authenticator app (or a recovery code). "
+            "Without it: 401 `insufficient_user_authentication` with `max_age`."
+        ),
+    )
 
 
 class ServiceRefOut(Schema):
@@ -210,6 +220,20 @@ def _user(request: HttpRequest) -> User:
 
 
 def _refusal(exc: Exception) -> ApiError:
+    if isinstance(exc, acts.SecondFactorRequired):
+        # RFC 9470: the caller's authentication is not fresh enough for this step.
+        seconds = fresh.max_age()
+        return ApiError(
+            401,
+            "insufficient_user_authentication",
+            str(exc),
+            details={"max_age": seconds, "field": "second_factor_code"},
+            headers={
+                "WWW-Authenticate": (
+                    f'Bearer error="insufficient_user_authentication", max_age="{seconds}"'
+                )
+            },
+        )
     if isinstance(exc, services.AlreadyDone):
         code = "already_claimed" if isinstance(exc, services.AlreadyClaimed) else "already_done"
         return ApiError(409, code, str(exc), details={"by": exc.by})
@@ -327,6 +351,7 @@ def take_transition(
     user = _user(request)
     if queries.visible_case(case_id, user) is None:
         raise ApiError(404, "not_found", "No such case.")
+    confirmation = fresh.from_code(user, body.second_factor_code)
     try:
         services.take_transition(
             Actor.from_request(request, via="api"),
@@ -336,6 +361,7 @@ def take_transition(
             opinion=body.opinion,
             expected_state=body.expected_state,
             expected_version=body.expected_version,
+            confirmation=confirmation,
         )
     except _REFUSED as exc:
         raise _refusal(exc) from None

@@ -93,6 +93,8 @@ class CaseEvent(models.Model):
         SUPPLEMENT_ANSWERED = "supplement_answered", _("Supplement sent")
         APPROVAL = "approval", _("Approval recorded")
         ESCALATED = "escalated", _("Overdue: flagged to the head of unit")
+        DOCUMENT = "document", _("Document issued")
+        DRAFTED = "drafted", _("Draft of a document prepared")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField()

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from salter.cases import official_views
+from salter.documents import case_views
 
 urlpatterns = [
     path("queue/", official_views.queue, name="case_queue"),
@@ -17,4 +18,9 @@ urlpatterns = [
     path("<int:case_id>/release/", official_views.release, name="case_release"),
     path("<int:case_id>/assign/", official_views.assign, name="case_assign"),
     path("<int:case_id>/comments/", official_views.comment, name="case_comment"),
+    path(
+        "<int:case_id>/documents/<int:document_id>/v<int:number>/",
+        case_views.official_download,
+        name="case_document",
+    ),
 ]

@@ -31,8 +31,11 @@ from salter.catalog.forms import ServiceForm
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
 from salter.core.params import int_or_none
-from salter.identity import loa
+from salter.documents import acts
+from salter.documents import queries as document_queries
+from salter.identity import fresh, loa
 from salter.identity.models import Membership, Role, User
+from salter.identity.views import wrong_code_message
 
 PAGE_SIZE = 50
 ASSIGNED = {"mine": True, "unassigned": False}
@@ -234,6 +237,7 @@ def _show(
             "mark": steps.mark_text(
                 str(e.payload.get("mark", "")), str(e.payload.get("principal", ""))
             ),
+            "act": steps.act_text(e),
         }
         for e in view.events
     ]
@@ -262,6 +266,8 @@ def _show(
             "candidates": candidates,
             "may_release": may_release,
             "comment_error": comment_error,
+            "fresh_confirmation": fresh.waiting(request),
+            "acts": document_queries.case_acts(case, official=True),
             "comment_value": (raw or {}).get("text", "") if comment_error else "",
         },
         status=status,
@@ -291,6 +297,8 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
         return _show(
             request, view, failed=transition_id, errors=posted.errors, raw=posted.raw, status=400
         )
+    code = request.POST.get("second_factor_code", "")
+    confirmation = fresh.confirmation_for(request, code) if acts.signs(transition) else None
     try:
         services.take_transition(
             Actor.from_request(request),
@@ -299,7 +307,12 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
             inputs=posted.inputs,
             opinion=str(posted.raw["opinion"]),
             expected_version=int_or_none(request.POST.get("expected_version")),
+            confirmation=confirmation,
         )
+    except acts.SecondFactorRequired as exc:
+        message = wrong_code_message(_user(request)) if code.strip() else str(exc)
+        errors = {"second_factor": message}
+        return _show(request, view, failed=transition_id, errors=errors, raw=posted.raw, status=400)
     except ValidationError as exc:
         errors = steps.messages_of(exc)
         return _show(request, view, failed=transition_id, errors=errors, raw=posted.raw, status=400)

@@ -385,6 +385,7 @@ def take_transition(
     opinion: str = "",
     expected_state: str | None = None,
     expected_version: int | None = None,
+    confirmation: Any = None,
 ) -> Case:
     """Take one step of the workflow. The case row is locked first, so of two officials
     taking the same step at once exactly one succeeds; the other gets :class:`AlreadyDone`
@@ -393,7 +394,11 @@ def take_transition(
 
     A transition with an approval line is taken in parts: each call records one approver's
     approval (and opinion) for the step of the line the caller may fill, and the call that
-    records the last one moves the case."""
+    records the last one moves the case.
+
+    A step that makes an act (``transition["document"]``) makes it after the case has moved,
+    in the same transaction (:mod:`salter.documents.acts`); a step that signs needs the
+    signer's fresh second-factor ``confirmation`` (:class:`salter.identity.fresh.Confirmation`)."""
     if actor.user is None and actor.via != TIMER:
         require_user(actor)
     case = _lock(case)
@@ -455,7 +460,7 @@ def take_transition(
         done = _record_approval(actor, case, transition, step, acting, opinion, entered, calculated)
         if not done:
             return case
-    return _move(
+    moved = _move(
         actor,
         case,
         transition_id=transition_id,
@@ -465,6 +470,14 @@ def take_transition(
         entered=entered,
         calculated=calculated,
     )
+    if "document" in transition:
+        from salter.documents import acts  # documents builds on cases, not the reverse
+
+        try:
+            acts.make(actor, moved, transition, confirmation=confirmation)
+        except acts.ActError as exc:
+            raise CaseError(str(exc)) from exc
+    return moved
 
 
 def _approved(case: Case) -> dict[str, set[int]]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.cases import workflow
-from salter.cases.models import Approval, Case
+from salter.cases.models import Approval, Case, CaseEvent
 from salter.catalog.forms import ServiceForm
 
 
@@ -44,10 +44,18 @@ class StepForm:
     error: str = ""
     line: tuple[LineStep, ...] = ()
     parallel: bool = False
+    # Taking this step signs an act: the form asks for a fresh second factor.
+    signs: bool = False
+    second_factor_error: str = ""
+    document_label: str = ""
 
     @property
     def opinion_id(self) -> str:
         return f"{self.id}-opinion"
+
+    @property
+    def code_id(self) -> str:
+        return f"{self.id}-second-factor"
 
 
 def input_form(transition: Mapping[str, Any]) -> ServiceForm | None:
@@ -149,6 +157,7 @@ def step_forms(
         if form is not None:
             step = form.render(1, {}, errors if mine else None, raw if mine else None)
             fields = tuple(_prefixed(f, tid) for f in step.fields)
+        line = approval_line(case, transition)
         forms.append(
             StepForm(
                 id=tid,
@@ -158,11 +167,33 @@ def step_forms(
                 opinion_value=str((raw or {}).get("opinion", "")) if mine else "",
                 opinion_error=errors.get("opinion", "") if mine else "",
                 error=errors.get("__all__", "") if mine else "",
-                line=approval_line(case, transition),
+                line=line,
                 parallel=transition.get("approval", {}).get("mode") == "parallel",
+                signs=_signs_now(transition, line),
+                second_factor_error=errors.get("second_factor", "") if mine else "",
+                document_label=_document_label(case, transition),
             )
         )
     return forms
+
+
+def _signs_now(transition: Mapping[str, Any], line: tuple[LineStep, ...]) -> bool:
+    """Whether taking the step now signs an act: it signs, and no approval line is left but
+    the one step this approval would record (the reviewers before the approver do not sign)."""
+    act = transition.get("document")
+    if not isinstance(act, Mapping) or act.get("action") != "sign":
+        return False
+    return sum(1 for s in line if not s.done) <= 1
+
+
+def _document_label(case: Case, transition: Mapping[str, Any]) -> str:
+    act = transition.get("document")
+    if not isinstance(act, Mapping):
+        return ""
+    for entry in case.service_version.definition.get("documents", []):
+        if entry.get("code") == act.get("code"):
+            return workflow.text(entry.get("label"))
+    return ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,3 +220,11 @@ def messages_of(exc: ValidationError) -> dict[str, str]:
     if hasattr(exc, "error_dict"):
         return {name: str(errors[0].messages[0]) for name, errors in exc.error_dict.items()}
     return {"__all__": exc.messages[0]}
+
+
+def act_text(event: CaseEvent) -> str:
+    """What a timeline entry of an act names: the document and its registry number."""
+    if event.kind not in (CaseEvent.Kind.DOCUMENT, CaseEvent.Kind.DRAFTED):
+        return ""
+    label = workflow.text(event.payload.get("label")) or str(event.payload.get("code", ""))
+    return f"{label}, {event.payload.get('registry_number', '')}"

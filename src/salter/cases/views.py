@@ -35,6 +35,7 @@ from salter.catalog.forms import ServiceForm
 from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
 from salter.core.params import int_or_none
+from salter.documents import queries as document_queries
 from salter.identity import loa
 from salter.identity.models import Role, User
 
@@ -228,6 +229,9 @@ def _entry(event: CaseEvent, definition: Mapping[str, Any]) -> Entry:
             what = f"{what}: {label} — {step}" if label else what
         else:
             what = label or what
+    act = steps.act_text(event)
+    if act:
+        what = f"{what}: {act}"
     state = workflow.state_label(definition, event.to_state) if event.to_state else ""
     return Entry(
         at=event.at,
@@ -301,6 +305,7 @@ def _show(
         "steps": steps.step_forms(case, _applicants_step, failed, errors, raw),
         "entered": workflow.entered(definition, case.inputs),
         "request_text": _supplement_request(view),
+        "acts": document_queries.case_acts(case, official=False),
     }
     return render(request, "cases/applicant/detail.html", context, status=status)
 

@@ -265,6 +265,7 @@ class _Semantics:
                         )
                         % {"role": step["role"], "id": t["id"]},
                     )
+            self._act(t, path)
             for where, state in _sources(t, path):
                 if state in self.states and self.states[state].get("final"):
                     self.error(
@@ -287,6 +288,28 @@ class _Semantics:
                         _("“%(field)s” is already a form field; give the input another name.")
                         % {"field": name},
                     )
+
+    def _act(self, t: Mapping[str, Any], path: str) -> None:
+        """A step that makes an act names a document of the definition; one that signs is
+        taken by an official (a person signs; the platform only seals)."""
+        act = t.get("document")
+        if act is None:
+            return
+        codes = {d["code"] for d in self.d.get("documents", [])}
+        if act["code"] not in codes:
+            self.error(
+                path + "/document/code",
+                _("There is no document “%(code)s” in this definition's documents.")
+                % {"code": act["code"]},
+            )
+        if act["action"] == "sign" and ("timer" in t or set(t["roles"]) <= {APPLICANT}):
+            self.error(
+                path + "/document/action",
+                _(
+                    "Only an official signs: a step taken by the applicant or by a timer can "
+                    "only seal (action “seal”)."
+                ),
+            )
 
     def _graph(self) -> None:
         reachable = self._reachable()

@@ -66,6 +66,16 @@ SERVICES = [
     ("surdulica", pilots.NEWBORN_AID),
 ]
 
+# A demo list of categories of documentary material (the real one is each authority's, approved
+# by the archive): the pilots' acts are classified under 02.3 and 05.1. Ten years and more, or
+# permanently, means the signed act gets a document timestamp (PAdES B-LTA).
+CATEGORIES: list[tuple[str, str, int | None]] = [
+    ("01.1", "Оснивање, организација и рад органа", None),
+    ("02.3", "Зараде и накнаде запослених, обрачуни", 50),
+    ("05.1", "Финансијска подршка породици са децом, решења", 10),
+    ("06.1", "Општа преписка", 5),
+]
+
 CITIZENS = [
     ("gradjanin@example.rs", "Петар Петровић", "0101990710008"),
     ("roditelj@example.rs", "Ивана Марковић", "1505988715008"),
@@ -140,6 +150,15 @@ def seed() -> list[DemoAccount]:
         identity_services.grant_company_mandate(
             actor, agent=User.objects.get(email="gradjanin@example.rs"), company=company
         )
+    for authority in authorities.values():
+        if not authority.category_lists.exists():
+            authority_services.create_category_list(
+                actor,
+                authority,
+                valid_from=timezone.localdate().replace(month=1, day=1),
+                approval_number="демо",
+                categories=CATEGORIES,
+            )
     for authority_code, pilot in SERVICES:
         catalog_services.offer_pilot(actor, authorities[authority_code], pilot)
     return accounts

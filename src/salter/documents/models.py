@@ -47,6 +47,13 @@ class Document(models.Model):
     # Number, subject, sender and recipient folded to lower case, in Cyrillic and in Latin:
     # a search matches whatever script and case it is typed in, on SQLite as on PostgreSQL.
     search_text = models.TextField(default="", editable=False)
+    # An act of a case made from the service's definition: the definition's document code,
+    # and when and by whom the signed (or sealed) act was issued. Empty for registered mail.
+    act_code = models.CharField(max_length=50, blank=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     carried_over_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carried_over_to"
     )
@@ -83,8 +90,15 @@ class Document(models.Model):
 
 
 class DocumentVersion(models.Model):
+    class Kind(models.TextChoices):
+        FILE = "file", _("File")
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
+        SEALED = "sealed", _("Sealed")
+
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FILE)
     file = models.FileField(upload_to="documents/%Y/%m/", max_length=300)
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

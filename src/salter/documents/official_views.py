@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from salter.audit import services as audit
 from salter.authorities.models import Authority, Category, RegistryBook
 from salter.authorities.services import current_categories
 from salter.core.context import Actor
@@ -258,15 +259,15 @@ def download(request: HttpRequest, document_id: int, number: int) -> HttpRespons
     version = DocumentVersion.objects.filter(document=document, number=number).first()
     if version is None:
         raise Http404
-    handle = default_storage.open(str(version.file.name), "rb")
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=version.original_name,
-        content_type=version.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    with transaction.atomic():
+        audit.record(
+            Actor.from_request(request),
+            "document.read",
+            document,
+            authority_id=document.authority_id,
+            payload={"version": number},
+        )
+    return services.file_response(version)
 
 
 # --- exports -------------------------------------------------------------------------------

@@ -7,12 +7,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.authorities.models import Authority, RegistryBook
-from salter.documents.models import Document
+from salter.cases.models import Case
+from salter.documents.models import Document, DocumentVersion
 from salter.identity.models import Membership, Role, User
 
 # Who keeps the book: reads all of it, registers and voids entries, exports it.
@@ -129,3 +130,34 @@ def archival_rows(book: RegistryBook, year: int, *, location: str) -> list[Archi
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class CaseAct:
+    """An act of a case as its pages list it: the registry entry, the versions the reader may
+    download, and the issued (signed or sealed) version if there is one."""
+
+    document: Document
+    versions: list[DocumentVersion]
+    issued: DocumentVersion | None
+
+
+ISSUED_KINDS = (DocumentVersion.Kind.SIGNED, DocumentVersion.Kind.SEALED)
+
+
+def case_acts(case: Case, *, official: bool) -> list[CaseAct]:
+    """The case's registered documents; for the applicant only the acts issued to them (two
+    queries either way)."""
+    rows = Document.objects.filter(case=case).order_by("sub_number")
+    if not official:
+        rows = rows.filter(issued_at__isnull=False, voided_at__isnull=True)
+    acts = []
+    for document in rows.prefetch_related(
+        Prefetch("versions", queryset=DocumentVersion.objects.order_by("number"))
+    ):
+        versions = list(document.versions.all())
+        issued = next((v for v in reversed(versions) if v.kind in ISSUED_KINDS), None)
+        if not official:
+            versions = [issued] if issued is not None else []
+        acts.append(CaseAct(document, versions, issued))
+    return acts

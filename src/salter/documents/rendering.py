@@ -211,6 +211,8 @@ def _context(
     registry_number: str,
     verification_code: str,
     issued_at: date | datetime,
+    draft: bool,
+    signer_name: str,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {**case.data, **case.inputs}
     label = entry.get("label", {})
@@ -235,6 +237,8 @@ def _context(
         "qr_svg": qr_svg(url),
         "language": language,
         "html_lang": HTML_LANG[language],
+        "draft": draft,
+        "signer_name": signer_name,
     }
 
 
@@ -246,15 +250,27 @@ def render_html(
     registry_number: str,
     verification_code: str,
     issued_at: date | datetime,
+    draft: bool = False,
+    signer_name: str = "",
 ) -> str:
-    """The HTML of document ``code`` of ``case`` in ``language`` (``sr``, ``sr-latn``, ``en``)."""
+    """The HTML of document ``code`` of ``case`` in ``language`` (``sr``, ``sr-latn``, ``en``);
+    a ``draft`` is marked as such, a signed act names its signer under the signature line."""
     if language not in LANGUAGES:
         raise DocumentError(f"no documents in language {language!r}; one of {LANGUAGES}")
     entry = document_entry(case, code)
     # sr-Latn is the Cyrillic document transliterated, like the site's pages.
     active = "sr" if language == "sr-latn" else language
     with translation.override(active):
-        context = _context(case, entry, language, registry_number, verification_code, issued_at)
+        context = _context(
+            case,
+            entry,
+            language,
+            registry_number,
+            verification_code,
+            issued_at,
+            draft,
+            signer_name,
+        )
         html = render_to_string(entry["template"], context)
     return html_to_latin(html) if language == "sr-latn" else html
 
@@ -295,6 +311,8 @@ def render_document(
     registry_number: str,
     verification_code: str,
     issued_at: date | datetime,
+    draft: bool = False,
+    signer_name: str = "",
 ) -> bytes:
     """The PDF of document ``code`` of ``case``: see the module's docstring."""
     html = render_html(
@@ -304,5 +322,7 @@ def render_document(
         registry_number=registry_number,
         verification_code=verification_code,
         issued_at=issued_at,
+        draft=draft,
+        signer_name=signer_name,
     )
     return render_pdf(html)

@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -97,6 +98,7 @@ def register(
     case: Case | None = None,
     upload: CheckedFile | None = None,
     book: RegistryBook | None = None,
+    act_code: str = "",
 ) -> Document:
     """Register a document and, if given, its first file."""
     _require(actor, authority)
@@ -142,6 +144,7 @@ def register(
         sub_number=sub,
         registry_number=formatted,
         case=case,
+        act_code=act_code,
         direction=direction,
         registered_at=now,
         sender=sender.strip()[:300],
@@ -171,7 +174,12 @@ def register(
 
 @transaction.atomic
 def add_version(
-    actor: Actor, document: Document, upload: CheckedFile, *, note: str = ""
+    actor: Actor,
+    document: Document,
+    upload: CheckedFile,
+    *,
+    note: str = "",
+    kind: str = DocumentVersion.Kind.FILE,
 ) -> DocumentVersion:
     """A new version of the document's file (a corrected draft, the signed PDF…)."""
     locked = Document.objects.select_for_update().select_related("authority").get(pk=document.pk)
@@ -179,11 +187,17 @@ def add_version(
     if locked.voided_at is not None:
         raise ValidationError({"file": [_("The entry is voided; it takes no more files.")]})
     last = locked.versions.aggregate(last=Max("number"))["last"] or 0
-    return _store(actor, locked, upload, number=last + 1, note=note)
+    return _store(actor, locked, upload, number=last + 1, note=note, kind=kind)
 
 
 def _store(
-    actor: Actor, document: Document, upload: CheckedFile, *, number: int, note: str
+    actor: Actor,
+    document: Document,
+    upload: CheckedFile,
+    *,
+    number: int,
+    note: str,
+    kind: str = DocumentVersion.Kind.FILE,
 ) -> DocumentVersion:
     """Write the file, then its row; if the row cannot be written the file is removed, so a
     failure leaves nothing half-stored."""
@@ -195,6 +209,7 @@ def _store(
             version = DocumentVersion.objects.create(
                 document=document,
                 number=number,
+                kind=kind,
                 file=path,
                 original_name=upload.name,
                 content_type=upload.content_type,
@@ -209,7 +224,12 @@ def _store(
                 "document.version_added",
                 document,
                 authority_id=document.authority_id,
-                payload={"version": number, "sha256": upload.sha256, "size": upload.size},
+                payload={
+                    "version": number,
+                    "kind": kind,
+                    "sha256": upload.sha256,
+                    "size": upload.size,
+                },
             )
     except BaseException:
         default_storage.delete(path)
@@ -247,3 +267,16 @@ def verify_file(version: DocumentVersion) -> bool:
         for chunk in iter(lambda: handle.read(1 << 16), b""):
             digest.update(chunk)
     return digest.hexdigest() == version.sha256
+
+
+def file_response(version: DocumentVersion) -> FileResponse:
+    """A stored version as a download (never shown inline: a file is whatever was uploaded)."""
+    handle = default_storage.open(str(version.file.name), "rb")
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=version.original_name,
+        content_type=version.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -349,6 +349,8 @@ def sign_pdf(
             return _sign(pdf, pdf_signer, None)  # larger than expected: let pyHanko size it
     except (PathValidationError, PathBuildingError) as exc:
         raise SigningRefused(f"the certificate does not validate: {exc}") from exc
+    except TimestampRequestError as exc:
+        raise SigningRefused(f"the timestamp authority does not answer ({exc})") from exc
     except SigningError as exc:
         raise SigningRefused(str(exc)) from exc
 

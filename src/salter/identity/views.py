@@ -25,7 +25,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from salter.core.context import Actor
-from salter.identity import forms, loa, services
+from salter.identity import forms, fresh, loa, services
 from salter.identity.middleware import ACTING, AUTH_AT, PENDING_2FA
 from salter.identity.models import User
 
@@ -124,7 +124,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"].strip().replace(" ", ""))
         if device is None:
-            form.add_error("code", _wrong_code_message(request.user))
+            form.add_error("code", wrong_code_message(request.user))
         else:
             complete_second_factor(request, device, method=device.__class__.__name__.lower())
             return redirect(_next(request))
@@ -135,7 +135,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _wrong_code_message(user: User) -> str:
+def wrong_code_message(user: User) -> str:
     """Say whether to retype or to wait: django-otp slows down guessing after each failure."""
     from django.utils import timezone
 
@@ -159,6 +159,7 @@ def complete_second_factor(request: HttpRequest, device: Any, *, method: str) ->
     otp_login(request, device)
     request.session.cycle_key()
     request.session.pop(PENDING_2FA, None)
+    fresh.mark(request, method)
     loa.set_level(request, max(loa.of(request), loa.TWO_FACTOR))
     services.raise_session_level(
         Actor.from_request(request), old_key, request.session, method=method, loa=loa.TWO_FACTOR

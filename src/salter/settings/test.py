@@ -1,5 +1,8 @@
 """pytest: the same stack as production, fast hashing, SMTP to a local test server."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import CACHES, REDIS_URL, os
 
@@ -15,6 +18,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SALTER_ENVIRONMENT = "test"
+# Each test process writes its files and its development PKI (made once, by conftest.py) in a
+# directory of its own, never in var/.
+_scratch = Path(tempfile.mkdtemp(prefix="salter-test-"))
+MEDIA_ROOT = _scratch / "media"
+SALTER_PKI_DIR = _scratch / "pki"
 # Long enough that no test sees an entry expire mid-way (query counts stay exact); every test
 # starts with an empty memory (conftest.py).
 SALTER_API_AUTH_CACHE_SECONDS = 3600

@@ -11,6 +11,7 @@ from salter.authorities.models import Authority, OrgUnit
 from salter.catalog import pilots, services
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
+from salter.identity import fresh
 from salter.identity import services as identity
 from salter.identity.models import Role, User
 
@@ -94,5 +95,16 @@ def act(user: User) -> Actor:
     return Actor(user=user, via="test")
 
 
+def confirmed(user: User) -> fresh.Confirmation:
+    """What the signing page hands the service after ``user`` typed a valid one-time code
+    (the pages' and the API's tests type real codes)."""
+    return fresh.Confirmation(user.pk, timezone.now(), "totpdevice")
+
+
 def today() -> Any:
     return timezone.localdate()
+
+
+@pytest.fixture
+def secretary(make_official: MakeOfficial) -> User:
+    return make_official("sekretar@surdulica.demo", "Сава Секретаревић", Role.APPROVER)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import add_totp, totp_code
 from django.test import Client
 
 from salter.cases import services
@@ -82,14 +83,29 @@ def test_overtime_through_the_api(
     )
     assert reported.status_code == 200
     assert step(client, head, case["id"], "confirm").status_code == 200
-    paid = step(
+    # Issuing the pay slip signs it: the signer's key needs a fresh second factor.
+    unconfirmed = step(
         client, accountant, case["id"], "issue_pay_slip", inputs={"hourly_base_pay": 1000.5}
+    )
+    assert unconfirmed.status_code == 401
+    assert unconfirmed.json()["error"]["code"] == "insufficient_user_authentication"
+    assert unconfirmed.json()["error"]["details"]["max_age"] == 120
+    assert 'max_age="120"' in unconfirmed.headers["WWW-Authenticate"]
+    device = add_totp(accountant)
+    paid = step(
+        client,
+        accountant,
+        case["id"],
+        "issue_pay_slip",
+        inputs={"hourly_base_pay": 1000.5},
+        second_factor_code=totp_code(device),
     )
     assert paid.status_code == 200
     body = paid.json()
     assert body["state"] == "closed" and body["closed_at"] and body["task"] is None
     assert body["inputs"]["overtime_pay"] == "5042.52"  # 4 × 1000.5 × 1.26, no trailing zero
-    assert [e["kind"] for e in body["timeline"]] == ["submitted"] + ["transition"] * 4
+    kinds = [e["kind"] for e in body["timeline"]]
+    assert kinds == ["submitted"] + ["transition"] * 4 + ["document"]
     assert body["timeline"][1]["actor"] == "Бранко Шефовић"
     assert body["timeline"][1]["opinion"] == "Одобрено."
     assert body["timeline"][1]["unit"] == "Одељење за друштвене делатности"

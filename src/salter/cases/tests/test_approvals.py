@@ -23,7 +23,7 @@ from salter.core.context import Actor
 from salter.identity import services as identity
 from salter.identity.models import Delegation, Role, User
 
-from .conftest import NEWBORN_FORM, OVERTIME_FORM, MakeOfficial, act, today
+from .conftest import NEWBORN_FORM, OVERTIME_FORM, MakeOfficial, act, confirmed, today
 from .test_official_views import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -60,11 +60,6 @@ def drafted(version: ServiceVersion, citizen: User, clerk: User) -> Case:
     return case
 
 
-@pytest.fixture
-def secretary(make_official: MakeOfficial) -> User:
-    return make_official("sekretar@surdulica.demo", "Сава Секретаревић", Role.APPROVER)
-
-
 def test_a_sequential_line_takes_its_steps_in_order(
     authority: Authority,
     system: Actor,
@@ -76,30 +71,50 @@ def test_a_sequential_line_takes_its_steps_in_order(
     case = drafted(with_line(system, authority, "sequential"), citizen, clerk)
     assert Task.objects.get(case=case).roles == ["head_of_unit"]
     with pytest.raises(PermissionDenied, match="waits for: Head"):
-        services.take_transition(act(secretary), case, "approve_decision", opinion="Да.")
+        services.take_transition(
+            act(secretary),
+            case,
+            "approve_decision",
+            opinion="Да.",
+            confirmation=confirmed(secretary),
+        )
     with pytest.raises(ValidationError):  # every approver writes an opinion
-        services.take_transition(act(head), case, "approve_decision")
+        services.take_transition(act(head), case, "approve_decision", confirmation=confirmed(head))
 
     version = case.version
-    services.take_transition(act(head), case, "approve_decision", opinion="Слажем се.")
+    services.take_transition(
+        act(head), case, "approve_decision", opinion="Слажем се.", confirmation=confirmed(head)
+    )
     case.refresh_from_db()
     assert case.state == "decision_drafted" and case.version == version + 1
     # the secretary's turn (the head may still return the draft: another transition)
     assert Task.objects.get(case=case).roles == ["head_of_unit", "approver"]
     with pytest.raises(services.CaseError, match="already recorded your approval"):
-        services.take_transition(act(head), case, "approve_decision", opinion="Опет.")
+        services.take_transition(
+            act(head), case, "approve_decision", opinion="Опет.", confirmation=confirmed(head)
+        )
     with pytest.raises(services.AlreadyDone, match="Бранко Шефовић"):  # a page shown before
         services.take_transition(
             act(secretary), case, "approve_decision", opinion="Да.", expected_version=version
         )
 
-    services.take_transition(act(secretary), case, "approve_decision", opinion="Сагласан.")
+    services.take_transition(
+        act(secretary),
+        case,
+        "approve_decision",
+        opinion="Сагласан.",
+        confirmation=confirmed(secretary),
+    )
     case.refresh_from_db()
     assert case.state == "approved"
     rows = list(Approval.objects.filter(case=case).order_by("step").values_list("step", "actor"))
     assert rows == [(0, head.pk), (1, secretary.pk)]
     kinds = list(case.events.order_by("id").values_list("kind", flat=True))
-    assert kinds[-2:] == [CaseEvent.Kind.APPROVAL, CaseEvent.Kind.TRANSITION]
+    assert kinds[-3:] == [
+        CaseEvent.Kind.APPROVAL,
+        CaseEvent.Kind.TRANSITION,
+        CaseEvent.Kind.DOCUMENT,
+    ]
     actions = set(
         AuditEvent.objects.filter(object_id=str(case.pk)).values_list("action", flat=True)
     )
@@ -116,11 +131,19 @@ def test_a_parallel_line_takes_its_steps_in_any_order(
 ) -> None:
     case = drafted(with_line(system, authority, "parallel"), citizen, clerk)
     assert set(Task.objects.get(case=case).roles) == {"head_of_unit", "approver"}
-    services.take_transition(act(secretary), case, "approve_decision", opinion="Сагласан.")
+    services.take_transition(
+        act(secretary),
+        case,
+        "approve_decision",
+        opinion="Сагласан.",
+        confirmation=confirmed(secretary),
+    )
     case.refresh_from_db()
     assert case.state == "decision_drafted"
     assert Task.objects.get(case=case).roles == ["head_of_unit"]
-    services.take_transition(act(head), case, "approve_decision", opinion="Слажем се.")
+    services.take_transition(
+        act(head), case, "approve_decision", opinion="Слажем се.", confirmation=confirmed(head)
+    )
     case.refresh_from_db()
     assert case.state == "approved"
 
@@ -134,13 +157,21 @@ def test_returning_the_draft_starts_the_line_again(
     secretary: User,
 ) -> None:
     case = drafted(with_line(system, authority, "sequential"), citizen, clerk)
-    services.take_transition(act(head), case, "approve_decision", opinion="Да.")
+    services.take_transition(
+        act(head), case, "approve_decision", opinion="Да.", confirmation=confirmed(head)
+    )
     services.take_transition(act(head), case, "return_draft", opinion="Допунити образложење.")
     services.take_transition(act(clerk), case, "draft_decision", inputs=DRAFT)
     case.refresh_from_db()
     assert Task.objects.get(case=case).roles == ["head_of_unit"]  # the head approves again
     with pytest.raises(PermissionDenied):
-        services.take_transition(act(secretary), case, "approve_decision", opinion="Да.")
+        services.take_transition(
+            act(secretary),
+            case,
+            "approve_decision",
+            opinion="Да.",
+            confirmation=confirmed(secretary),
+        )
 
 
 def test_a_deputy_approves_and_the_mark_says_for_whom(
@@ -157,7 +188,9 @@ def test_a_deputy_approves_and_the_mark_says_for_whom(
     services.take_transition(act(clerk), case, "draft_decision", inputs=DRAFT)
     deputy = make_official("zamenik@surdulica.demo", "Зоран Заменић", Role.CLERK)
     with pytest.raises(PermissionDenied):
-        services.take_transition(act(deputy), case, "approve_decision", opinion="Да.")
+        services.take_transition(
+            act(deputy), case, "approve_decision", opinion="Да.", confirmation=confirmed(deputy)
+        )
 
     delegation = identity.delegate_role(
         act(head),
@@ -169,12 +202,14 @@ def test_a_deputy_approves_and_the_mark_says_for_whom(
         valid_until=today() + timedelta(days=10),
         reason="Годишњи одмор",
     )
-    services.take_transition(act(deputy), case, "approve_decision", opinion="Одобравам.")
+    services.take_transition(
+        act(deputy), case, "approve_decision", opinion="Одобравам.", confirmation=confirmed(deputy)
+    )
     case.refresh_from_db()
     assert case.state == "approved"
     approval = Approval.objects.get(case=case)
     assert (approval.mark, approval.principal) == ("deputy", head)
-    event = case.events.order_by("-id").first()
+    event = case.events.filter(kind=CaseEvent.Kind.TRANSITION).order_by("-id").first()
     assert event is not None and event.payload["principal"] == "Бранко Шефовић"
 
     # The applicant's timeline says who stood in for whom.
@@ -187,7 +222,9 @@ def test_a_deputy_approves_and_the_mark_says_for_whom(
     services.take_transition(act(clerk), later, "start_review")
     services.take_transition(act(clerk), later, "draft_decision", inputs=DRAFT)
     with pytest.raises(PermissionDenied):  # no longer a stand-in
-        services.take_transition(act(deputy), later, "approve_decision", opinion="Да.")
+        services.take_transition(
+            act(deputy), later, "approve_decision", opinion="Да.", confirmation=confirmed(deputy)
+        )
 
 
 def pilots_version(system: Actor, authority: Authority) -> ServiceVersion:
@@ -310,11 +347,14 @@ def test_the_official_page_shows_the_approval_line(
     secretary: User,
 ) -> None:
     case = drafted(with_line(system, authority, "sequential"), citizen, clerk)
-    services.take_transition(act(head), case, "approve_decision", opinion="Слажем се.")
+    services.take_transition(
+        act(head), case, "approve_decision", opinion="Слажем се.", confirmation=confirmed(head)
+    )
     page = signed_in(secretary).get(reverse("official:case", args=[case.pk])).content.decode()
     assert "Approval line (in order)" in page
     assert "approved by Бранко Шефовић" in page and "waiting for approval" in page
-    assert "Record my approval" in page
+    # The secretary's approval completes the line: it signs, with a fresh second factor.
+    assert "Sign: " in page and 'name="second_factor_code"' in page
 
 
 # --- reassigning a task -------------------------------------------------------------------

@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import add_totp
+from conftest import add_totp, totp_code
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from salter.authorities import services as authority_services
 from salter.authorities.models import Authority
@@ -176,8 +177,20 @@ def test_input_fields_are_rendered_and_validated(
     )
     assert wrong.status_code == 400 and 'aria-invalid="true"' in wrong.content.decode()
 
-    client.post(
+    # The step signs the pay slip: without a fresh second factor it is refused, keeping what
+    # was typed.
+    unconfirmed = client.post(
         take_url(case, "issue_pay_slip"), {"expected_version": "4", "hourly_base_pay": "812,40"}
+    )
+    assert unconfirmed.status_code == 400
+    assert "To sign, confirm it is you" in unconfirmed.content.decode()
+    assert 'value="812,40"' in unconfirmed.content.decode()
+    case.refresh_from_db()
+    assert case.state == "confirmed"
+    code = totp_code(TOTPDevice.objects.get(user=accountant))
+    client.post(
+        take_url(case, "issue_pay_slip"),
+        {"expected_version": "4", "hourly_base_pay": "812,40", "second_factor_code": code},
     )
     case.refresh_from_db()
     assert case.state == "closed" and Decimal(case.inputs["overtime_pay"]) == Decimal("3582.684")

@@ -24,7 +24,7 @@ from salter.core import calendar
 from salter.core.context import Actor
 from salter.identity.models import User
 
-from .conftest import NEWBORN_FORM, OVERTIME_FORM, MakeOfficial, act, today
+from .conftest import NEWBORN_FORM, OVERTIME_FORM, MakeOfficial, act, confirmed, today
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,11 @@ def test_overtime_end_to_end(
     )
     services.take_transition(act(head), case, "confirm")
     case = services.take_transition(
-        act(accountant), case, "issue_pay_slip", inputs={"hourly_base_pay": 812.40}
+        act(accountant),
+        case,
+        "issue_pay_slip",
+        inputs={"hourly_base_pay": 812.40},
+        confirmation=confirmed(accountant),
     )
 
     assert case.state == "closed"
@@ -72,7 +76,19 @@ def test_overtime_end_to_end(
     assert not Task.objects.filter(case=case).exists()
     pay = Decimal(case.inputs["overtime_pay"])
     assert pay == Decimal("3.5") * Decimal("812.4") * Decimal("1.26") == Decimal("3582.684")
-    assert kinds(case) == ["submitted", "transition", "transition", "transition", "transition"]
+    assert kinds(case) == [
+        "submitted",
+        "transition",
+        "transition",
+        "transition",
+        "transition",
+        "document",
+    ]
+    # The pay slip: an act of the case (sub-number 1), signed by the accountant and sealed.
+    slip = case.documents.get()
+    assert slip.registry_number == f"{case.registry_number}-1" and slip.act_code == "pay_slip"
+    assert slip.issued_by == accountant and slip.issued_at is not None
+    assert [v.kind for v in slip.versions.all()] == ["signed"]
     approve = case.events.get(transition_id="approve")
     assert approve.opinion == "Одобравам, рок је хитан."
     assert (approve.actor_role, approve.unit_id, approve.actor) == (
@@ -310,7 +326,9 @@ def test_newborn_aid_with_a_supplement(
         "draft_decision",
         inputs={"decision_outcome": "granted", "decision_reasoning": "Испуњени су услови."},
     )
-    services.take_transition(act(head), case, "approve_decision", opinion="Сагласан.")
+    services.take_transition(
+        act(head), case, "approve_decision", opinion="Сагласан.", confirmation=confirmed(head)
+    )
     with pytest.raises(services.CaseError, match="no longer be withdrawn"):
         services.withdraw(act(citizen), case)
     services.take_transition(act(clerk), case, "deliver")
@@ -323,7 +341,9 @@ def test_newborn_aid_with_a_supplement(
         "supplement_requested",
         "supplement_answered",
         "transition",
+        "drafted",
         "transition",
+        "document",
         "transition",
         "transition",
     ]

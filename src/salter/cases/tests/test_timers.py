@@ -18,7 +18,7 @@ from salter.cases.models import Case, CaseEvent, Task
 from salter.catalog.models import ServiceVersion
 from salter.identity.models import User
 
-from .conftest import NEWBORN_FORM, OVERTIME_FORM, act, today
+from .conftest import NEWBORN_FORM, OVERTIME_FORM, act, confirmed, today
 from .test_official_views import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,9 @@ def delivered(newborn_aid: ServiceVersion, citizen: User, clerk: User, head: Use
     case = services.submit(act(citizen), newborn_aid, NEWBORN_FORM)[0]
     services.take_transition(act(clerk), case, "start_review")
     services.take_transition(act(clerk), case, "draft_decision", inputs=DRAFT)
-    services.take_transition(act(head), case, "approve_decision", opinion="Да.")
+    services.take_transition(
+        act(head), case, "approve_decision", opinion="Да.", confirmation=confirmed(head)
+    )
     services.take_transition(act(clerk), case, "deliver")
     case.refresh_from_db()
     return case

@@ -23,7 +23,7 @@ from PIL import Image
 from salter.authorities.models import Authority, OrgUnit
 from salter.cases import services
 from salter.cases.models import Case
-from salter.cases.tests.conftest import NEWBORN_FORM, OVERTIME_FORM, act, offer
+from salter.cases.tests.conftest import NEWBORN_FORM, OVERTIME_FORM, act, confirmed, offer
 from salter.catalog import pilots
 from salter.core.context import Actor
 from salter.documents import rendering
@@ -101,7 +101,11 @@ def overtime_case(letterhead: Authority, unit: OrgUnit, system: Actor) -> Case:
     )
     services.take_transition(act(head), case, "confirm")
     return services.take_transition(
-        act(accountant), case, "issue_pay_slip", inputs={"hourly_base_pay": 812.40}
+        act(accountant),
+        case,
+        "issue_pay_slip",
+        inputs={"hourly_base_pay": 812.40},
+        confirmation=confirmed(accountant),
     )
 
 

@@ -1,0 +1,78 @@
+"""The acts of a case, on the case pages: the applicant downloads what was issued to them, the
+officials of the authority every version (drafts for review included). Each download by an
+official is a read of personal data and is written to the audit log."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.views.decorators.http import require_GET
+
+from salter.audit import services as audit
+from salter.cases import queries
+from salter.core.context import Actor
+from salter.documents.models import Document, DocumentVersion
+from salter.documents.services import file_response
+from salter.identity import loa
+from salter.identity.models import User
+
+
+def _case_document(request: HttpRequest, case_id: int, document_id: int) -> tuple[Document, bool]:
+    user = request.user
+    assert isinstance(user, User)
+    found = queries.visible_case(case_id, user)
+    if found is None:
+        raise Http404
+    case, as_official = found
+    document = Document.objects.filter(pk=document_id, case=case).first()
+    if document is None:
+        raise Http404
+    return document, as_official
+
+
+@login_required
+@require_GET
+def applicant_download(request: HttpRequest, case_id: int, document_id: int) -> HttpResponseBase:
+    """The issued (signed or sealed) act, for the applicant; drafts are the authority's."""
+    document, as_official = _case_document(request, case_id, document_id)
+    if as_official or document.issued_at is None or document.voided_at is not None:
+        raise Http404
+    version = issued_version(document)
+    if version is None:
+        raise Http404
+    return file_response(version)
+
+
+@loa.require_level(loa.TWO_FACTOR)
+@require_GET
+def official_download(
+    request: HttpRequest, case_id: int, document_id: int, number: int
+) -> HttpResponseBase:
+    document, as_official = _case_document(request, case_id, document_id)
+    if not as_official:
+        raise Http404
+    version = DocumentVersion.objects.filter(document=document, number=number).first()
+    if version is None:
+        raise Http404
+    with transaction.atomic():
+        audit.record(
+            Actor.from_request(request),
+            "document.read",
+            document,
+            authority_id=document.authority_id,
+            payload={"version": number, "case": case_id},
+        )
+    return file_response(version)
+
+
+def issued_version(document: Document) -> DocumentVersion | None:
+    return (
+        DocumentVersion.objects.filter(
+            document=document,
+            kind__in=[DocumentVersion.Kind.SIGNED, DocumentVersion.Kind.SEALED],
+        )
+        .order_by("-number")
+        .first()
+    )
