@@ -41,6 +41,11 @@ PUBLIC = {
     "pki:crl": "revocation lists: anyone validating a signature must fetch them",
     "pki:ca_certificate": "CA certificates named in issued certificates (AIA)",
     "pki:tsa": "RFC 3161 timestamp protocol, called by signing software without a session",
+    "verify:start": "anyone holding a document checks it: the code under its QR code or the PDF",
+    "verify:code": "where the QR code printed on every document leads",
+    "verify:download": "the holder of a document's code gets the registered PDF (audit-logged)",
+    "api:verify_code": "public verification by code, for machines",
+    "api:verify_upload": "public verification of a PDF, for machines without a session",
 }
 
 SAMPLE_ARGS = {"int": "1", "str": "sample", "slug": "sample", "uuid": "0" * 32, "path": "x"}

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("salter.cases.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("pki/", include("salter.documents.pki_urls")),
+    path("verify/", include("salter.documents.verify_urls")),
     path("", include("salter.identity.urls")),
     path("official/", include("salter.identity.official_urls")),
     path(

@@ -26,10 +26,12 @@ def build() -> NinjaAPI:
     from salter.authorities.api import router as authorities_router
     from salter.cases.api import router as cases_router
     from salter.catalog.api import router as catalog_router
+    from salter.documents.api import router as documents_router
     from salter.identity.api import router as identity_router
 
     api.add_router("", identity_router)
     api.add_router("/authorities", authorities_router)
     api.add_router("/services", catalog_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/documents", documents_router)
     return api

@@ -107,6 +107,12 @@ def test_the_approver_signs_and_the_authority_seals(
     assert actions.count("document.version_added") == 2
     issued = case.events.get(kind=CaseEvent.Kind.DOCUMENT)
     assert not issued.internal and issued.payload["registry_number"] == document.registry_number
+    # Anyone holding the decision checks it by the code printed under its QR code.
+    public = Client(headers={"accept-language": "en"}).get(f"/verify/{document.verification_code}/")
+    assert public.status_code == 200
+    text = public.content.decode()
+    assert "Every signature and seal on this document is valid." in text
+    assert "Бранко Шефовић" in text and signed.sha256 in text
 
 
 def test_a_revised_draft_keeps_its_number(

@@ -404,7 +404,7 @@ def _api_routes() -> dict[str, str]:
 
 
 # The public directory and catalogue: readable without authentication.
-PUBLIC_API_PREFIXES = ("/api/v1/authorities", "/api/v1/services")
+PUBLIC_API_PREFIXES = ("/api/v1/authorities", "/api/v1/services", "/api/v1/documents/verify")
 
 
 def test_the_openapi_schema_documents_every_route(client: Client) -> None:
