@@ -95,6 +95,7 @@ class CaseEvent(models.Model):
         ESCALATED = "escalated", _("Overdue: flagged to the head of unit")
         DOCUMENT = "document", _("Document issued")
         DRAFTED = "drafted", _("Draft of a document prepared")
+        CARRIED_OVER = "carried_over", _("Carried over into the new year's registry book")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField()

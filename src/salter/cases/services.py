@@ -27,6 +27,7 @@ from salter.cases.models import Approval, Case, CaseEvent, Draft, Task
 from salter.catalog import formulas
 from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
+from salter.documents.services import register_application
 from salter.identity.models import Delegation, Membership, Role, User
 from salter.identity.permissions import require_user
 
@@ -344,6 +345,7 @@ def _register(
     )
     _deadline(case)
     case.save(force_insert=True)
+    register_application(actor, case)
     # The draft the application was filled in is done with, in the same transaction.
     Draft.objects.filter(applicant=actor.user, service=service).delete()
     _event(

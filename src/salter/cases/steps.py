@@ -223,7 +223,10 @@ def messages_of(exc: ValidationError) -> dict[str, str]:
 
 
 def act_text(event: CaseEvent) -> str:
-    """What a timeline entry of an act names: the document and its registry number."""
+    """What a timeline entry of an act names: the document and its registry number (or, when
+    the case was carried into a new year, its old and new numbers)."""
+    if event.kind == CaseEvent.Kind.CARRIED_OVER:
+        return f"{event.payload.get('from', '')} → {event.payload.get('to', '')}"
     if event.kind not in (CaseEvent.Kind.DOCUMENT, CaseEvent.Kind.DRAFTED):
         return ""
     label = workflow.text(event.payload.get("label")) or str(event.payload.get("code", ""))

@@ -17,3 +17,12 @@ def run_timers() -> int:
 @task()
 def escalate_overdue() -> int:
     return timers.escalate_overdue()
+
+
+@task()
+def close_past_years() -> int:
+    """Close the registry years that have ended and carry their open cases over."""
+    from salter.core.context import Actor
+    from salter.documents import yearend
+
+    return sum(e.carried_over for e in yearend.close_past_years(Actor.system("command")))

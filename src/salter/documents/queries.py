@@ -148,7 +148,11 @@ ISSUED_KINDS = (DocumentVersion.Kind.SIGNED, DocumentVersion.Kind.SEALED)
 def case_acts(case: Case, *, official: bool) -> list[CaseAct]:
     """The case's registered documents; for the applicant only the acts issued to them (two
     queries either way)."""
-    rows = Document.objects.filter(case=case).order_by("sub_number")
+    rows = (
+        Document.objects.filter(case=case)
+        .select_related("issued_by", "carried_over_from")
+        .order_by("year", "number", "sub_number")
+    )
     if not official:
         rows = rows.filter(issued_at__isnull=False, voided_at__isnull=True)
     acts = []

@@ -172,6 +172,30 @@ def register(
     return document
 
 
+def register_application(actor: Actor, case: Case) -> Document:
+    """The application that opened ``case``, as the case's first entry in the registry book:
+    incoming, under the case's own number (sub-number 0). Part of the submission's
+    transaction, which has checked permission and records the audit event."""
+    service = case.service_version.service
+    sender = actor.user.full_name if actor.user is not None else ""
+    return Document.objects.create(
+        authority_id=case.authority_id,
+        book_id=case.book_id,
+        year=case.year,
+        number=case.number,
+        sub_number=0,
+        registry_number=case.registry_number,
+        case=case,
+        direction=Document.Direction.INCOMING,
+        registered_at=case.submitted_at,
+        sender=sender[:300],
+        subject=service.name[:MAX_SUBJECT],
+        verification_code=new_verification_code(),
+        search_text=search_text(case.registry_number, service.name, sender),
+        created_by=actor.user,
+    )
+
+
 @transaction.atomic
 def add_version(
     actor: Actor,

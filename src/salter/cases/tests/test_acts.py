@@ -67,7 +67,7 @@ def test_the_draft_is_registered_as_an_act_of_the_case(
     newborn_aid: ServiceVersion, citizen: User, clerk: User, tmp_path: Path
 ) -> None:
     case = drafted(newborn_aid, citizen, clerk)
-    document = Document.objects.get(case=case)
+    document = Document.objects.get(case=case, act_code="decision")
     assert document.registry_number == f"{case.registry_number}-1"
     assert (document.act_code, document.direction) == ("decision", "outgoing")
     assert document.issued_at is None and document.recipient == citizen.full_name
@@ -87,7 +87,7 @@ def test_the_approver_signs_and_the_authority_seals(
     services.take_transition(
         act(head), case, "approve_decision", opinion="Сагласан.", confirmation=confirmed(head)
     )
-    document = Document.objects.get(case=case)
+    document = Document.objects.get(case=case, act_code="decision")
     assert document.issued_by == head and document.issued_at is not None
     kinds = list(document.versions.order_by("number").values_list("kind", flat=True))
     assert kinds == ["draft", "signed"]
@@ -124,7 +124,7 @@ def test_a_revised_draft_keeps_its_number(
     services.take_transition(
         act(head), case, "approve_decision", opinion="Сада да.", confirmation=confirmed(head)
     )
-    document = Document.objects.get(case=case)  # one act, not two
+    document = Document.objects.get(case=case, act_code="decision")  # one act, not two
     assert document.sub_number == 1
     kinds = list(document.versions.order_by("number").values_list("kind", flat=True))
     assert kinds == ["draft", "draft", "signed"]
@@ -147,7 +147,9 @@ def test_signing_without_a_fresh_second_factor_changes_nothing(
     case.refresh_from_db()
     assert case.state == "decision_drafted"
     assert not Approval.objects.filter(case=case).exists()
-    assert Document.objects.get(case=case).versions.count() == 1  # the draft only
+    assert (
+        Document.objects.get(case=case, act_code="decision").versions.count() == 1
+    )  # the draft only
 
 
 def test_a_timestamp_authority_that_does_not_answer_refuses_the_step(
@@ -162,7 +164,7 @@ def test_a_timestamp_authority_that_does_not_answer_refuses_the_step(
     case.refresh_from_db()
     assert case.state == "decision_drafted"
     assert not Approval.objects.filter(case=case).exists()
-    assert Document.objects.get(case=case).issued_at is None
+    assert Document.objects.get(case=case, act_code="decision").issued_at is None
 
 
 def test_a_permanent_category_gets_a_document_timestamp(
@@ -183,7 +185,7 @@ def test_a_permanent_category_gets_a_document_timestamp(
     services.take_transition(
         act(head), case, "approve_decision", opinion="Да.", confirmation=confirmed(head)
     )
-    document = Document.objects.get(case=case)
+    document = Document.objects.get(case=case, act_code="decision")
     assert document.category is not None and document.category.permanent
     report = verification.verify_pdf(stored(document.versions.get(kind="signed")))
     assert report.valid and len(report.document_timestamps) == 1  # PAdES B-LTA
@@ -258,7 +260,7 @@ def test_who_downloads_which_version(
     newborn_aid: ServiceVersion, citizen: User, clerk: User, head: User
 ) -> None:
     case = drafted(newborn_aid, citizen, clerk)
-    document = Document.objects.get(case=case)
+    document = Document.objects.get(case=case, act_code="decision")
     mine = Client(headers={"accept-language": "en"})
     mine.force_login(citizen)
     applicant_url = reverse("cases:document", args=[case.pk, document.pk])
@@ -310,7 +312,7 @@ def test_a_seal_only_act_needs_no_second_factor(
     )
     case = drafted(version, citizen, clerk)
     services.take_transition(act(head), case, "approve_decision", opinion="Да.")
-    document = Document.objects.get(case=case)
+    document = Document.objects.get(case=case, act_code="decision")
     assert document.issued_by is None and document.issued_at is not None
     report = verification.verify_pdf(stored(document.versions.get(kind="sealed")))
     assert report.valid and [s.kind for s in report.signatures] == ["seal"]
@@ -326,7 +328,7 @@ def test_reviewers_record_opinions_and_the_last_approver_signs(
 ) -> None:
     case = drafted(with_line(system, authority, "sequential"), citizen, clerk)
     services.take_transition(act(head), case, "approve_decision", opinion="Образложење је добро.")
-    document = Document.objects.get(case=case)
+    document = Document.objects.get(case=case, act_code="decision")
     assert document.issued_at is None  # a reviewer's opinion signs nothing
     services.take_transition(
         act(secretary),

@@ -85,7 +85,13 @@ def test_overtime_end_to_end(
         "document",
     ]
     # The pay slip: an act of the case (sub-number 1), signed by the accountant and sealed.
-    slip = case.documents.get()
+    application, slip = case.documents.order_by("sub_number")
+    # The application is the case's first entry in the registry book, under its own number.
+    assert (application.registry_number, application.direction) == (
+        case.registry_number,
+        "incoming",
+    )
+    assert application.sender == employee.full_name
     assert slip.registry_number == f"{case.registry_number}-1" and slip.act_code == "pay_slip"
     assert slip.issued_by == accountant and slip.issued_at is not None
     assert [v.kind for v in slip.versions.all()] == ["signed"]

@@ -1,7 +1,8 @@
 """``salter clock``: enqueue the periodic jobs of the case engine (timed transitions,
-escalation of overdue tasks) every ``SALTER_CLOCK_SECONDS`` (default 300), for
-``salter db_worker`` to run. ``--once`` enqueues them one time and exits (for cron or a
-systemd timer); ``--run`` runs them in this process instead of enqueueing them."""
+escalation of overdue tasks, closing the registry year after 31 December) every
+``SALTER_CLOCK_SECONDS`` (default 300), for ``salter db_worker`` to run. ``--once`` enqueues
+them one time and exits (for cron or a systemd timer); ``--run`` runs them in this process
+instead of enqueueing them."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from salter.cases import tasks, timers
+from salter.core.context import Actor
+from salter.documents import yearend
 
 
 class Command(BaseCommand):
@@ -28,11 +31,17 @@ class Command(BaseCommand):
         while True:
             if options["run"]:
                 fired, flagged = timers.fire_timers(), timers.escalate_overdue()
-                self.stdout.write(f"timers taken: {fired}, tasks escalated: {flagged}")
+                ended = yearend.close_past_years(Actor.system("command"))
+                carried = sum(e.carried_over for e in ended)
+                self.stdout.write(
+                    f"timers taken: {fired}, tasks escalated: {flagged}, "
+                    f"registry years closed: {len(ended)}, cases carried over: {carried}"
+                )
             else:
                 tasks.run_timers.enqueue()
                 tasks.escalate_overdue.enqueue()
-                self.stdout.write("enqueued: run_timers, escalate_overdue")
+                tasks.close_past_years.enqueue()
+                self.stdout.write("enqueued: run_timers, escalate_overdue, close_past_years")
             if options["once"]:
                 return
             time.sleep(interval)
