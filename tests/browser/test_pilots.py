@@ -7,6 +7,11 @@ slip with the computed pay, and the employee reads the whole timeline. Newborn a
 administrative procedure) at Surdulica: the parent applies, the clerk asks for a supplement and
 gets it, drafts the decision, the head approves it, the clerk delivers it and closes the case.
 
+The pay slip and the decision are signed: the official types a code from the authenticator app
+with the step, the case pages list the act, the applicant downloads the PDF and anyone checks it
+on the public verification page by its code. Signing without a fresh second factor is refused
+beside the field, and the step-up page is the other way to confirm.
+
 Everybody works in English (the header's language form), logs in with a password and a TOTP
 code and acts only through the pages; the setup (authorities, units, officials, devices, the
 published pilots) is model code. Every page a role mainly works on goes through check_page.
@@ -18,21 +23,28 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import add_totp, totp_code
+from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Locator, Page, expect
 
 from salter.authorities import services as authorities
 from salter.authorities.models import Authority, OrgUnit
+from salter.cases import services as cases
 from salter.cases.models import Case
+from salter.cases.tests.conftest import NEWBORN_FORM
 from salter.catalog import pilots
 from salter.catalog import services as catalog
 from salter.core.context import Actor
+from salter.documents.models import Document
+from salter.identity import fresh
 from salter.identity import services as identity
 from salter.identity.models import Role, User
-from tests.browser.conftest import PASSWORD, check_page, login
+from tests.browser.conftest import PASSWORD, check_page, goto, login
 from tests.browser.test_form_preview import valid_jmbg
 from tests.browser.test_language import switch_language
 
@@ -109,18 +121,48 @@ def step_form(page: Page, label: str) -> Locator:
     return page.locator("main form").filter(has=step_button(page, label))
 
 
+SECOND_FACTOR = "Code from your authenticator app"
+
+
 def take_step(
-    page: Page, label: str, values: Mapping[str, str | bool] | None = None, opinion: str = ""
+    page: Page,
+    label: str,
+    values: Mapping[str, str | bool] | None = None,
+    opinion: str = "",
+    code: str = "",
 ) -> None:
     """An official takes a step from the case page: fill its form, press its button and come
-    back to the case with a message."""
+    back to the case with a message. ``code`` goes into a signing step's second-factor field."""
     form = step_form(page, label)
     expect(form).to_have_count(1)
     fill(form, values or {})
     if opinion:
         form.get_by_label("Opinion").fill(opinion)
+    if code:
+        form.get_by_label(SECOND_FACTOR).fill(code)
     assert click(page, step_button(form, label)) == 200
     assert "/official/cases/" in page.url, page.url
+
+
+def next_code(account: Account) -> str:
+    """A code the authenticator app accepts now and that ``account`` has not used yet: the
+    next 30-second step's (within django-otp's tolerance). The current one may have just served
+    to log in, and django-otp takes each code once."""
+    return totp_code(account.device, offset=1)
+
+
+def sign_step(
+    page: Page,
+    account: Account,
+    label: str,
+    values: Mapping[str, str | bool] | None = None,
+    opinion: str = "",
+) -> None:
+    """A step that signs an act: its button says so, and the official types a fresh code."""
+    form = step_form(page, label)
+    expect(form.get_by_role("button", name=f"Sign: {label}", exact=True)).to_have_count(1)
+    take_step(page, label, values, opinion, code=next_code(account))
+    done(page, label)
 
 
 def done(page: Page, label: str) -> None:
@@ -170,6 +212,64 @@ def timeline_entry(page: Page, what: str) -> Locator:
     timeline = page.locator(".timeline").inner_text()
     assert entry.count() == 1, f"{what!r} is not once on the timeline of {page.url}:\n{timeline}"
     return entry
+
+
+def documents(page: Page) -> Locator:
+    """The case page's "Documents" section (the acts of the case)."""
+    section = page.locator("main section[aria-labelledby=acts-title]")
+    expect(section.locator("h2")).to_have_text("Documents")
+    return section
+
+
+def official_sees_act(page: Page, signer: Account, kinds: list[str]) -> None:
+    """The official's case page lists the act, signed by ``signer``, with a download link for
+    each version (``kinds``, oldest first)."""
+    acts = documents(page)
+    expect(acts).to_contain_text(f"Signed by {signer.name} and sealed on")
+    links = acts.get_by_role("link", name=re.compile(r"^Version \d+ "))
+    expect(links).to_have_text([f"Version {n} ({kind})" for n, kind in enumerate(kinds, 1)])
+    href = links.last.get_attribute("href") or ""
+    assert re.fullmatch(rf"/official/cases/\d+/documents/\d+/v{len(kinds)}/", href), href
+
+
+def download_pdf(page: Page, link: Locator) -> bytes:
+    """Click a download link and return the file, which must be a PDF."""
+    with page.expect_download() as info:
+        link.click()
+    data = Path(info.value.path()).read_bytes()
+    assert data.startswith(b"%PDF"), f"{link} gave {data[:20]!r}, not a PDF"
+    return data
+
+
+def applicant_downloads_act(page: Page, case: Case) -> str:
+    """The applicant's case page offers the issued act as a PDF and shows its verification
+    code; returns the code."""
+    acts = documents(page)
+    link = acts.get_by_role("link", name=re.compile(r"^Download .+ \(PDF\)$"))
+    expect(link).to_have_count(1)
+    expect(acts.get_by_role("link", name=re.compile(r"^Version "))).to_have_count(0)
+    document = Document.objects.get(case=case, issued_at__isnull=False)
+    assert link.get_attribute("href") == f"/cases/{case.pk}/documents/{document.pk}/"
+    expect(acts).to_contain_text(f"Verification code: {document.verification_code}")
+    download_pdf(page, link)
+    return document.verification_code
+
+
+def verify_as_anyone(new_page: NewPage, code: str, signer: Account, authority: str) -> None:
+    """Somebody who is not logged in checks the code: the registered act carries a valid
+    personal signature of ``signer`` and a valid e-seal of the authority (in Serbian, the
+    default language)."""
+    visitor = new_page()
+    goto(visitor, f"/verify/{code}/")
+    with translation.override("sr"):
+        valid = translation.gettext("Valid")
+    main = visitor.locator("main")
+    expect(main.locator(".verdict.valid")).to_have_count(1)
+    expect(main.locator(".verdict.invalid, .verdict.indeterminate")).to_have_count(0)
+    signatures = main.locator("section.signature")
+    expect(signatures).to_have_count(2)
+    expect(signatures.locator("h3")).to_contain_text([signer.name, authority])
+    expect(signatures.locator("dd strong")).to_have_text([valid, valid])
 
 
 # --- overtime work -----------------------------------------------------------------------------
@@ -312,9 +412,10 @@ def test_overtime_from_the_application_to_the_pay_slip(
     open_from_queue(accounting, case, "Report confirmed")
     claim(accounting, staff.accountant)
     check_page(accounting)
-    take_step(accounting, "Issue the overtime pay slip", {"hourly_base_pay": "812.40"})
-    done(accounting, "Issue the overtime pay slip")
+    pay_slip = "Issue the overtime pay slip"
+    sign_step(accounting, staff.accountant, pay_slip, {"hourly_base_pay": "812.40"})
     expect(state(accounting)).to_have_text("Pay slip issued, closed")
+    official_sees_act(accounting, staff.accountant, ["Signed"])
     pay = accounting.locator("main dl.facts dt:text-is('Overtime pay (RSD)') + dd")
     expect(pay).to_have_count(1)
     assert Decimal(pay.inner_text()) == PAY, pay.inner_text()
@@ -342,7 +443,11 @@ def test_overtime_from_the_application_to_the_pay_slip(
     expect(timeline_entry(page, "Approve the overtime")).to_contain_text(OPINION)
     expect(page.locator(".timeline li").first).to_contain_text("Application submitted")
     expect(page.get_by_role("link", name="Withdraw the application")).to_have_count(0)
-    check_page(page)  # the applicant's closed case
+    check_page(page)  # the applicant's closed case, with the pay slip
+
+    # The employee downloads the signed pay slip; anyone can check it by its code.
+    code = applicant_downloads_act(page, case)
+    verify_as_anyone(new_page, code, staff.accountant, office.name)
 
 
 # --- newborn aid -------------------------------------------------------------------------------
@@ -447,9 +552,11 @@ def test_newborn_aid_from_the_application_to_delivery(
     open_from_queue(boss, case, "Decision drafted")
     expect(boss.locator("main")).to_contain_text(REASONING)
     check_page(boss)  # the head's case
-    take_step(boss, "Approve the decision", opinion="The draft is correct.")
-    done(boss, "Approve the decision")
+    sign_step(boss, head, "Approve the decision", opinion="The draft is correct.")
     expect(state(boss)).to_have_text("Decision approved")
+    official_sees_act(boss, head, ["Draft", "Signed"])
+    check_page(boss)  # the head's case with the signed decision
+    download_pdf(boss, documents(boss).get_by_role("link", name="Version 2 (Signed)"))
 
     # The clerk delivers the decision and closes the case (before its timer would).
     office.goto(f"/official/cases/{case.pk}/")
@@ -480,4 +587,65 @@ def test_newborn_aid_from_the_application_to_delivery(
         expect(entry).to_contain_text(f"→ {to}")
         expect(entry).to_contain_text(who)
     expect(timeline_entry(page, "Approve the decision")).to_contain_text("The draft is correct.")
-    check_page(page)  # the applicant's closed case
+    check_page(page)  # the applicant's closed case, with the decision
+
+    # The parent downloads the signed decision; anyone can check it by its code.
+    code = applicant_downloads_act(page, case)
+    verify_as_anyone(new_page, code, head, authority.name)
+
+
+def test_signing_needs_a_fresh_second_factor(
+    page: Page,
+    authority: Authority,
+    unit: OrgUnit,
+    system: Actor,
+    citizen: User,
+    settings: Any,
+) -> None:
+    """The head signs the decision: without a code (and the login's confirmation no longer
+    fresh) the step is refused beside the field, the opinion stays; the step-up page's
+    confirmation then lets the head sign with the field left empty."""
+    version = catalog.offer_pilot(system, authority, pilots.NEWBORN_AID)
+    clerk = add(system, unit, "referent@surdulica.demo", "Драган Референтовић", Role.CLERK)
+    head = add(system, unit, "nacelnik@surdulica.demo", "Јелена Стојановић", Role.HEAD_OF_UNIT)
+    case, _ = cases.submit(Actor(user=citizen, via="test"), version, NEWBORN_FORM)
+    draft = {"decision_outcome": "granted", "decision_reasoning": REASONING}
+    cases.take_transition(Actor(user=clerk.user, via="test"), case, "start_review")
+    cases.take_transition(Actor(user=clerk.user, via="test"), case, "draft_decision", inputs=draft)
+    sign_in(page, head, f"/official/cases/{case.pk}/")
+
+    # Logging in confirmed the second factor; as if its two minutes had passed since.
+    max_age = fresh.max_age()
+    settings.SALTER_SIGNING_MAX_AGE = 0
+    label, opinion = "Approve the decision", "The draft is correct."
+    form = step_form(page, label)
+    form.get_by_label("Opinion").fill(opinion)
+    assert click(page, step_button(form, label)) == 400
+    field = page.locator("#approve_decision-second-factor")
+    error = page.locator("#approve_decision-second-factor_error")
+    expect(error).to_have_text(
+        "To sign, confirm it is you: enter a code from your authenticator app."
+    )
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_attribute(
+        "aria-describedby",
+        "approve_decision-second-factor_hint approve_decision-second-factor_error",
+    )
+    expect(page.locator("#approve_decision-opinion")).to_have_value(opinion)
+    check_page(page)  # the refusal
+    assert Case.objects.get(pk=case.pk).state == "decision_drafted"
+
+    # The head confirms on the step-up page instead and comes back to the step.
+    settings.SALTER_SIGNING_MAX_AGE = max_age
+    click(page, step_form(page, label).get_by_role("link", name="confirm it is you"))
+    assert "/login/step-up/" in page.url, page.url
+    check_page(page)  # the step-up page
+    page.fill("#id_code", next_code(head))
+    click(page, page.get_by_role("button", name="Confirm", exact=True))
+    assert page.url.endswith(f"/official/cases/{case.pk}/#step-approve_decision"), page.url
+    expect(step_form(page, label)).to_contain_text("leave the code empty")
+    step_form(page, label).get_by_label("Opinion").fill(opinion)
+    assert click(page, step_button(step_form(page, label), label)) == 200
+    done(page, label)
+    expect(state(page)).to_have_text("Decision approved")
+    official_sees_act(page, head, ["Draft", "Signed"])

@@ -158,8 +158,11 @@ def complete_second_factor(request: HttpRequest, device: Any, *, method: str) ->
     old_key = request.session.session_key
     otp_login(request, device)
     request.session.cycle_key()
-    request.session.pop(PENDING_2FA, None)
-    fresh.mark(request, method)
+    logging_in = request.session.pop(PENDING_2FA, None) is not None
+    if not logging_in:
+        # A confirmation asked for on the step-up page (e.g. before signing) releases a signing
+        # key for a moment; the second step of a login does not.
+        fresh.mark(request, method)
     loa.set_level(request, max(loa.of(request), loa.TWO_FACTOR))
     services.raise_session_level(
         Actor.from_request(request), old_key, request.session, method=method, loa=loa.TWO_FACTOR

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import totp_code
+from conftest import PASSWORD, add_totp, totp_code
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.test import Client
@@ -351,3 +351,21 @@ def test_validation_errors_of_a_signing_step_come_before_the_second_factor(
     case = drafted(newborn_aid, citizen, clerk)
     with pytest.raises(ValidationError):  # the opinion is missing
         services.take_transition(act(head), case, "approve_decision")
+
+
+def test_the_second_step_of_a_login_does_not_release_the_key(
+    newborn_aid: ServiceVersion, citizen: User, clerk: User, head: User
+) -> None:
+    """Only a confirmation asked for on purpose (the code with the step, or the step-up page)
+    signs: logging in a minute ago is not one."""
+    device = add_totp(head)
+    client = Client(headers={"accept-language": "en"})
+    client.post(reverse("identity:login"), {"username": head.email, "password": PASSWORD})
+    client.post(reverse("identity:login_verify"), {"code": totp_code(device)})
+    assert client.session.get(fresh.SESSION_KEY) is None
+    case = drafted(newborn_aid, citizen, clerk)
+    url = reverse("official:case_take", args=[case.pk, "approve_decision"])
+    refused = client.post(url, {"opinion": "Да.", "expected_version": case.version})
+    assert refused.status_code == 400
+    case.refresh_from_db()
+    assert case.state == "decision_drafted"
