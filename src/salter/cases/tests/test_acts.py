@@ -23,7 +23,7 @@ from salter.audit.models import AuditEvent
 from salter.authorities.models import Authority
 from salter.authorities.services import create_category_list
 from salter.cases import services
-from salter.cases.models import Approval, Case, CaseEvent
+from salter.cases.models import Approval, CaseEvent
 from salter.catalog import definitions
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
@@ -32,23 +32,13 @@ from salter.documents.models import Document, DocumentVersion
 from salter.identity import fresh
 from salter.identity.models import User
 
-from .conftest import NEWBORN_FORM, act, confirmed
-from .test_approvals import with_line
+from .conftest import act, confirmed
+from .test_approvals import drafted, with_line
 from .test_official_views import signed_in
 
 pytestmark = pytest.mark.django_db
 
 DRAFT = {"decision_outcome": "granted", "decision_reasoning": "Испуњени су сви услови."}
-
-
-def in_review(version: ServiceVersion, citizen: User, clerk: User) -> Case:
-    case, _ = services.submit(act(citizen), version, NEWBORN_FORM)
-    return services.take_transition(act(clerk), case, "start_review")
-
-
-def drafted(version: ServiceVersion, citizen: User, clerk: User) -> Case:
-    case = in_review(version, citizen, clerk)
-    return services.take_transition(act(clerk), case, "draft_decision", inputs=DRAFT)
 
 
 def stored(version: DocumentVersion) -> bytes:

@@ -4,25 +4,20 @@ language, one error shape, no session or CSRF token needed, the rate limit."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from salter.audit.models import AuditEvent
-from salter.authorities.models import Authority
 from salter.core.context import Actor
 from salter.documents import rendering, services, uploads
 from salter.documents.models import Document
-from salter.documents.tests.signing_helpers import dev_pki
 
 from .verify_helpers import (
     PNG,
     SUBJECT,
     changed_byte,
-    register_signed,
     signed_decision,
     spaced,
     upload,
@@ -47,22 +42,6 @@ SIGNATURE_KEYS = {
     "codes",
     "messages",
 }
-
-
-@pytest.fixture(scope="module")
-def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with dev_pki(tmp_path_factory.mktemp("pki")) as directory:
-        yield directory
-
-
-@pytest.fixture(scope="module")
-def signed(pki_dir: Path) -> bytes:
-    return signed_decision()
-
-
-@pytest.fixture
-def document(system: Actor, authority: Authority, signed: bytes) -> Document:
-    return register_signed(system, authority, signed)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ copy is checked and compared byte for byte, downloads are audited, lookups rate 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,13 +18,11 @@ from salter.authorities.models import Authority
 from salter.core.context import Actor
 from salter.documents import public, services, uploads
 from salter.documents.models import Document, DocumentVersion
-from salter.documents.tests.signing_helpers import dev_pki
 
 from .verify_helpers import (
     PNG,
     SUBJECT,
     changed_byte,
-    register_signed,
     signed_decision,
     spaced,
     upload,
@@ -36,22 +33,6 @@ pytestmark = pytest.mark.django_db
 IDENTICAL = "This file is exactly the document registered under this code."
 ALL_VALID = "Every signature and seal on this document is valid."
 CHANGED = "The document was changed after it was signed."
-
-
-@pytest.fixture(scope="module")
-def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with dev_pki(tmp_path_factory.mktemp("pki")) as directory:
-        yield directory
-
-
-@pytest.fixture(scope="module")
-def signed(pki_dir: Path) -> bytes:
-    return signed_decision()
-
-
-@pytest.fixture
-def document(system: Actor, authority: Authority, signed: bytes) -> Document:
-    return register_signed(system, authority, signed)
 
 
 @pytest.fixture
