@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0006_case_last_sub_number'),
+        ("cases", "0006_case_last_sub_number"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='caseevent',
-            name='kind',
-            field=models.CharField(choices=[('submitted', 'Submitted'), ('transition', 'Step taken'), ('comment', 'Comment'), ('claimed', 'Taken into work'), ('released', 'Released'), ('assigned', 'Assigned'), ('withdrawn', 'Withdrawn'), ('supplement_requested', 'Supplement requested'), ('supplement_answered', 'Supplement sent'), ('approval', 'Approval recorded'), ('escalated', 'Overdue: flagged to the head of unit'), ('document', 'Document issued'), ('drafted', 'Draft of a document prepared'), ('carried_over', "Carried over into the new year's registry book")], max_length=30),
+            model_name="caseevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("submitted", "Submitted"),
+                    ("transition", "Step taken"),
+                    ("comment", "Comment"),
+                    ("claimed", "Taken into work"),
+                    ("released", "Released"),
+                    ("assigned", "Assigned"),
+                    ("withdrawn", "Withdrawn"),
+                    ("supplement_requested", "Supplement requested"),
+                    ("supplement_answered", "Supplement sent"),
+                    ("approval", "Approval recorded"),
+                    ("escalated", "Overdue: flagged to the head of unit"),
+                    ("document", "Document issued"),
+                    ("drafted", "Draft of a document prepared"),
+                    ("carried_over", "Carried over into the new year's registry book"),
+                ],
+                max_length=30,
+            ),
         ),
     ]
