@@ -5,16 +5,15 @@ official is a read of personal data and is written to the audit log."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
-from salter.audit import services as audit
 from salter.cases import queries
 from salter.core.context import Actor
 from salter.documents.models import Document, DocumentVersion
-from salter.documents.services import file_response
+from salter.documents.queries import ISSUED_KINDS
+from salter.documents.services import file_response, read_version
 from salter.identity import loa
 from salter.identity.models import User
 
@@ -53,25 +52,17 @@ def official_download(
     document, as_official = _case_document(request, case_id, document_id)
     if not as_official:
         raise Http404
-    version = DocumentVersion.objects.filter(document=document, number=number).first()
-    if version is None:
+    response = read_version(Actor.from_request(request), document, number, case=case_id)
+    if response is None:
         raise Http404
-    with transaction.atomic():
-        audit.record(
-            Actor.from_request(request),
-            "document.read",
-            document,
-            authority_id=document.authority_id,
-            payload={"version": number, "case": case_id},
-        )
-    return file_response(version)
+    return response
 
 
 def issued_version(document: Document) -> DocumentVersion | None:
     return (
         DocumentVersion.objects.filter(
             document=document,
-            kind__in=[DocumentVersion.Kind.SIGNED, DocumentVersion.Kind.SEALED],
+            kind__in=ISSUED_KINDS,
         )
         .order_by("-number")
         .first()

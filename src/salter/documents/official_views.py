@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -23,13 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from salter.audit import services as audit
 from salter.authorities.models import Authority, Category, RegistryBook
 from salter.authorities.services import current_categories
 from salter.core.context import Actor
 from salter.core.params import int_or_none
 from salter.documents import queries, services, uploads
-from salter.documents.models import Document, DocumentVersion
+from salter.documents.models import Document
 from salter.identity import loa
 from salter.identity.models import User
 
@@ -256,18 +254,10 @@ def void(request: HttpRequest, document_id: int) -> HttpResponse:
 @require_GET
 def download(request: HttpRequest, document_id: int, number: int) -> HttpResponseBase:
     document = _entry(request, document_id)
-    version = DocumentVersion.objects.filter(document=document, number=number).first()
-    if version is None:
+    response = services.read_version(Actor.from_request(request), document, number)
+    if response is None:
         raise Http404
-    with transaction.atomic():
-        audit.record(
-            Actor.from_request(request),
-            "document.read",
-            document,
-            authority_id=document.authority_id,
-            payload={"version": number},
-        )
-    return services.file_response(version)
+    return response
 
 
 # --- exports -------------------------------------------------------------------------------

@@ -304,3 +304,22 @@ def file_response(version: DocumentVersion) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def read_version(
+    actor: Actor, document: Document, number: int, **context: object
+) -> FileResponse | None:
+    """Version ``number`` of ``document`` as a download, its read written to the audit log (a
+    document is personal data); ``None`` if there is no such version."""
+    version = DocumentVersion.objects.filter(document=document, number=number).first()
+    if version is None:
+        return None
+    with transaction.atomic():
+        audit.record(
+            actor,
+            "document.read",
+            document,
+            authority_id=document.authority_id,
+            payload={"version": number, **context},
+        )
+    return file_response(version)

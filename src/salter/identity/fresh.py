@@ -66,9 +66,9 @@ def from_code(user: User, code: str) -> Confirmation | None:
     return Confirmation(user.pk, timezone.now(), device.__class__.__name__.lower())
 
 
-def take(request: HttpRequest) -> Confirmation | None:
-    """The session's recent confirmation, removed so it serves one signature only."""
-    stored = request.session.pop(SESSION_KEY, None)
+def _stored(request: HttpRequest, *, remove: bool) -> Confirmation | None:
+    """The session's confirmation if it belongs to the session's user and is still fresh."""
+    stored = request.session.pop(SESSION_KEY, None) if remove else request.session.get(SESSION_KEY)
     if not isinstance(stored, dict) or stored.get("user") != request.user.pk:
         return None
     try:
@@ -79,16 +79,14 @@ def take(request: HttpRequest) -> Confirmation | None:
     return confirmation if is_fresh(confirmation, request.user) else None  # type: ignore[arg-type]
 
 
+def take(request: HttpRequest) -> Confirmation | None:
+    """The session's recent confirmation, removed so it serves one signature only."""
+    return _stored(request, remove=True)
+
+
 def waiting(request: HttpRequest) -> bool:
     """Whether the session holds a confirmation still fresh (for the signing form's wording)."""
-    stored = request.session.get(SESSION_KEY)
-    if not isinstance(stored, dict) or stored.get("user") != request.user.pk:
-        return False
-    try:
-        at = datetime.fromisoformat(str(stored["at"]))
-    except (KeyError, ValueError):
-        return False
-    return 0 <= (timezone.now() - at).total_seconds() <= max_age()
+    return _stored(request, remove=False) is not None
 
 
 def confirmation_for(request: HttpRequest, code: str) -> Confirmation | None:
