@@ -13,6 +13,9 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("pki/", include("salter.documents.pki_urls")),
     path("verify/", include("salter.documents.verify_urls")),
+    path("mailbox/", include("salter.mailbox.urls")),
+    path("payments/", include("salter.payments.urls")),
+    path("account/notifications/", include("salter.mailbox.preference_urls")),
     path("", include("salter.identity.urls")),
     path("official/", include("salter.identity.official_urls")),
     path(

@@ -44,6 +44,12 @@ class Authority(LocalizedName):
     mb = models.CharField(_("MB"), max_length=8, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     website = models.URLField(_("website"), blank=True)
+    # Fees are paid to this account (18 digits) with a model-97 reference whose first part is
+    # this numeric code (salter.payments.references.case_reference).
+    account = models.CharField(_("account for fees"), max_length=18, blank=True)
+    payment_code = models.PositiveIntegerField(
+        _("numeric code in payment references"), null=True, blank=True, unique=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

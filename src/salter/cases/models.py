@@ -96,6 +96,8 @@ class CaseEvent(models.Model):
         DOCUMENT = "document", _("Document issued")
         DRAFTED = "drafted", _("Draft of a document prepared")
         CARRIED_OVER = "carried_over", _("Carried over into the new year's registry book")
+        LETTER = "letter", _("Letter received from the applicant")
+        DELIVERY = "delivery", _("Delivery")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField()

@@ -51,6 +51,8 @@ __all__ = [
 # One bit per role, for the work queue's portable "roles intersect" filter (Task.role_mask).
 ROLE_BITS = {role: 1 << i for i, role in enumerate([*Role.values, workflow.APPLICANT])}
 TIMER = "timer"  # Actor.via of the background job that takes timed transitions
+# Actor.via of the platform taking a step when an event happens (transition["auto"]).
+EVENTS = ("paid", "delivered")
 MAX_COMMENT = 5000
 # Events that move a case: the last one says who moved it first.
 MOVES = [
@@ -346,6 +348,10 @@ def _register(
     _deadline(case)
     case.save(force_insert=True)
     register_application(actor, case)
+    if definition.get("fees"):
+        from salter.payments import services as payments  # payments build on cases
+
+        payments.open_orders(actor, case)
     # The draft the application was filled in is done with, in the same transaction.
     Draft.objects.filter(applicant=actor.user, service=service).delete()
     _event(
@@ -358,6 +364,9 @@ def _register(
         payload={"registry_number": case.registry_number},
     )
     _open_task(case, now, new=True)
+    from salter.mailbox import case_notifications  # the mailbox builds on cases
+
+    case_notifications.on_submitted(case)
     audit.record(
         actor,
         "case.submitted",
@@ -401,7 +410,7 @@ def take_transition(
     A step that makes an act (``transition["document"]``) makes it after the case has moved,
     in the same transaction (:mod:`salter.documents.acts`); a step that signs needs the
     signer's fresh second-factor ``confirmation`` (:class:`salter.identity.fresh.Confirmation`)."""
-    if actor.user is None and actor.via != TIMER:
+    if actor.user is None and actor.via != TIMER and actor.via not in EVENTS:
         require_user(actor)
     case = _lock(case)
     definition = case.service_version.definition
@@ -416,8 +425,11 @@ def take_transition(
     ):
         raise _already_done(case)
     step: int | None = None
-    if actor.user is None:  # the timer job
-        if "timer" not in transition:
+    if actor.user is None:  # the timer job, or an event (paid, delivered)
+        if not (
+            ("timer" in transition and actor.via == TIMER)
+            or ("auto" in transition and transition["auto"] == actor.via)
+        ):
             raise PermissionDenied(_("Only a person can take this step."))
         acting = Acting("")
     elif "approval" in transition:
@@ -479,7 +491,31 @@ def take_transition(
             acts.make(actor, moved, transition, confirmation=confirmation)
         except acts.ActError as exc:
             raise CaseError(str(exc)) from exc
+    if "deliver" in transition:
+        from salter.mailbox import delivery  # the mailbox builds on cases, not the reverse
+
+        try:
+            delivery.deliver_act(actor, moved, transition["deliver"]["document"])
+        except delivery.DeliveryError as exc:
+            raise CaseError(str(exc)) from exc
     return moved
+
+
+def on_event(case: Case | int, event: str) -> Case | None:
+    """The platform takes the step of the case's workflow that waits for ``event`` (``paid``:
+    every fee is paid; ``delivered``: the delivery of its act took effect), if the case is in a
+    state that has one; the moved case, or None. Called inside the transaction that recorded
+    the event, so the event and the step commit together."""
+    case_id = case if isinstance(case, int) else case.pk
+    current = Case.objects.select_related("service_version").get(pk=case_id)
+    if current.closed_at is not None:
+        return None
+    for transition in current.service_version.definition["workflow"]["transitions"]:
+        if transition.get("auto") == event and current.state in workflow.sources(transition):
+            return take_transition(
+                Actor.system(event), case_id, transition["id"], expected_state=current.state
+            )
+    return None
 
 
 def _approved(case: Case) -> dict[str, set[int]]:
@@ -659,6 +695,9 @@ def _move(
         },
     )
     _open_task(case, now)
+    from salter.mailbox import case_notifications  # the mailbox builds on cases
+
+    case_notifications.on_move(case, transition_id, source, to)
     audit.record(
         actor,
         f"case.{kind}",

@@ -129,6 +129,7 @@ class _Semantics:
         self._calculations()
         self._codes()
         self._notifications()
+        self._fees()
         return self.errors
 
     # --- form -------------------------------------------------------------------------------
@@ -233,14 +234,35 @@ class _Semantics:
                     _("Another transition already has the id “%(id)s”.") % {"id": t["id"]},
                 )
             seen.add(t["id"])
-            if not t["roles"] and "timer" not in t:
+            if not t["roles"] and "timer" not in t and "auto" not in t:
                 self.error(
                     path + "/roles",
                     _(
                         "Transition “%(id)s” names no role, so nobody could take it. Add a role "
-                        "(or a timer, so that the platform takes it)."
+                        "(or a timer or an event, so that the platform takes it)."
                     )
                     % {"id": t["id"]},
+                )
+            if t.get("auto") == "paid" and not self.d.get("fees"):
+                self.error(
+                    path + "/auto",
+                    _("Transition “%(id)s” waits for payment, but the service has no fees.")
+                    % {"id": t["id"]},
+                )
+            if t.get("auto") == "delivered" and not any("deliver" in o for o in self.transitions):
+                self.error(
+                    path + "/auto",
+                    _("Transition “%(id)s” waits for a delivery, but no step delivers an act.")
+                    % {"id": t["id"]},
+                )
+            deliver = t.get("deliver")
+            if deliver is not None and deliver["document"] not in {
+                d["code"] for d in self.d.get("documents", [])
+            }:
+                self.error(
+                    path + "/deliver/document",
+                    _("There is no document “%(code)s” in this definition's documents.")
+                    % {"code": deliver["document"]},
                 )
             for j, role in enumerate(t["roles"]):
                 if role not in roles and role != APPLICANT:
@@ -302,7 +324,9 @@ class _Semantics:
                 _("There is no document “%(code)s” in this definition's documents.")
                 % {"code": act["code"]},
             )
-        if act["action"] == "sign" and ("timer" in t or set(t["roles"]) <= {APPLICANT}):
+        if act["action"] == "sign" and (
+            "timer" in t or "auto" in t or set(t["roles"]) <= {APPLICANT}
+        ):
             self.error(
                 path + "/document/action",
                 _(
@@ -439,6 +463,22 @@ class _Semantics:
                 continue
             for name in sorted(used - known - set(self.targets[:i])):
                 self.error(path + "/formula", self._unknown_field(name))
+
+    def _fees(self) -> None:
+        known = self.form_fields | set(self.targets)
+        for i, fee in enumerate(self.d.get("fees", [])):
+            if "formula" not in fee:
+                continue
+            path = pointer("fees", i, "formula")
+            try:
+                used = formulas.names(fee["formula"])
+            except formulas.FormulaError as exc:
+                self.error(
+                    path, _("The formula is not safe arithmetic: %(problem)s.") % {"problem": exc}
+                )
+                continue
+            for name in sorted(used - known):
+                self.error(path, self._unknown_field(name))
 
     def _codes(self) -> None:
         for section in ("fees", "evidence", "documents"):

@@ -28,10 +28,14 @@ def build() -> NinjaAPI:
     from salter.catalog.api import router as catalog_router
     from salter.documents.api import router as documents_router
     from salter.identity.api import router as identity_router
+    from salter.mailbox.api import router as mailbox_router
+    from salter.payments.api import router as payments_router
 
     api.add_router("", identity_router)
     api.add_router("/authorities", authorities_router)
     api.add_router("/services", catalog_router)
     api.add_router("/cases", cases_router)
     api.add_router("/documents", documents_router)
+    api.add_router("/mailbox", mailbox_router)
+    api.add_router("/payments", payments_router)
     return api

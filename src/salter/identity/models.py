@@ -84,6 +84,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="user"
     )
     language = models.CharField(max_length=10, default="sr")
+    # For SMS notifications, if the user gives one (E.164, e.g. +381641234567).
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

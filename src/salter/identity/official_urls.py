@@ -15,4 +15,6 @@ urlpatterns = [
     path("", include("salter.catalog.official_urls")),
     path("cases/", include("salter.cases.official_urls")),
     path("registry/", include("salter.documents.official_urls")),
+    path("mailbox/", include("salter.mailbox.official_urls")),
+    path("payments/", include("salter.payments.official_urls")),
 ]

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "salter.catalog",
     "salter.cases",
     "salter.documents",
+    "salter.mailbox",
+    "salter.payments",
     "salter.identity",
 ]
 
@@ -301,3 +303,24 @@ SALTER_PKCS11_PIN = os.environ.get("SALTER_PKCS11_PIN", "")
 # expected outcome, reported by verification itself (documents.verify.* events).
 LOGGING["loggers"]["pyhanko"] = {"level": "ERROR"}  # type: ignore[index]
 LOGGING["loggers"]["pyhanko_certvalidator"] = {"level": "ERROR"}  # type: ignore[index]
+
+# --- E-mailbox, delivery and notifications (salter.mailbox) ---
+# Unopened electronic deliveries are deemed delivered after this many days (ZUP: 15).
+SALTER_DEEMED_DELIVERY_DAYS = int(os.environ.get("SALTER_DEEMED_DELIVERY_DAYS", "15"))
+# The host part of notification Message-IDs.
+SALTER_MAIL_DOMAIN = os.environ.get("SALTER_MAIL_DOMAIN", "salter.localhost")
+# The outbox worker (salter notify_worker): how many rows it claims at once, how long a claim
+# lasts before another worker may take the rows over, how often it looks for new rows, and how
+# many attempts it makes (with exponential backoff from SALTER_OUTBOX_BACKOFF seconds).
+SALTER_OUTBOX_BATCH = int(os.environ.get("SALTER_OUTBOX_BATCH", "50"))
+SALTER_OUTBOX_LEASE_SECONDS = int(os.environ.get("SALTER_OUTBOX_LEASE_SECONDS", "60"))
+SALTER_OUTBOX_POLL_SECONDS = float(os.environ.get("SALTER_OUTBOX_POLL_SECONDS", "1"))
+SALTER_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("SALTER_OUTBOX_MAX_ATTEMPTS", "8"))
+SALTER_OUTBOX_BACKOFF = float(os.environ.get("SALTER_OUTBOX_BACKOFF", "30"))
+# SMS and push adapters: dotted paths of a class with send(notification) (salter.mailbox.channels).
+SALTER_SMS_ADAPTER = os.environ.get("SALTER_SMS_ADAPTER", "salter.mailbox.channels.StoringAdapter")
+SALTER_PUSH_ADAPTER = os.environ.get(
+    "SALTER_PUSH_ADAPTER", "salter.mailbox.channels.StoringAdapter"
+)
+# Officials' daily digest of their queue is enqueued by the clock after this hour (local time).
+SALTER_DIGEST_HOUR = int(os.environ.get("SALTER_DIGEST_HOUR", "7"))

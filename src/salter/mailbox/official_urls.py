@@ -1,0 +1,5 @@
+"""Included under /official/ (namespace "official")."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
