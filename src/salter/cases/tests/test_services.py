@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.utils import translation
+from django.utils import timezone, translation
 
 from salter.audit.models import AuditEvent
 from salter.authorities.models import RegistryCounter
@@ -23,6 +23,7 @@ from salter.catalog.models import ServiceVersion
 from salter.core import calendar
 from salter.core.context import Actor
 from salter.identity.models import User
+from salter.mailbox.services import record_postal
 
 from .conftest import NEWBORN_FORM, OVERTIME_FORM, MakeOfficial, act, confirmed, today
 
@@ -338,6 +339,13 @@ def test_newborn_aid_with_a_supplement(
     with pytest.raises(services.CaseError, match="no longer be withdrawn"):
         services.withdraw(act(citizen), case)
     services.take_transition(act(clerk), case, "deliver")
+    case.refresh_from_db()
+    assert case.state == "delivering"  # no consent: the decision waits for the post
+    delivery = case.deliveries.get()
+    assert delivery.channel == "postal"
+    record_postal(act(clerk), delivery, timezone.localdate())
+    case.refresh_from_db()
+    assert case.state == "delivered"
     services.take_transition(Actor.system(services.TIMER), case, "close")
     case.refresh_from_db()
     assert case.state == "closed" and case.closed_at is not None
@@ -351,6 +359,10 @@ def test_newborn_aid_with_a_supplement(
         "transition",
         "document",
         "transition",
+        "delivery",  # submitted
+        "delivery",  # postal
+        "delivery",  # delivered by post
+        "transition",  # the platform: delivery took effect
         "transition",
     ]
 

@@ -17,6 +17,8 @@ from salter.cases import services, timers
 from salter.cases.models import Case, CaseEvent, Task
 from salter.catalog.models import ServiceVersion
 from salter.identity.models import User
+from salter.mailbox.models import Message
+from salter.mailbox.services import give_consent, mailbox_of, opened
 
 from .conftest import NEWBORN_FORM, OVERTIME_FORM, act, confirmed, today
 from .test_official_views import signed_in
@@ -33,8 +35,12 @@ def delivered(newborn_aid: ServiceVersion, citizen: User, clerk: User, head: Use
     services.take_transition(
         act(head), case, "approve_decision", opinion="Да.", confirmation=confirmed(head)
     )
+    box = mailbox_of(citizen)
+    give_consent(act(citizen), box)
     services.take_transition(act(clerk), case, "deliver")
+    opened(act(citizen), Message.objects.get(case=case))  # the delivery takes effect
     case.refresh_from_db()
+    assert case.state == "delivered"
     return case
 
 
