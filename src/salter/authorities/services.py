@@ -235,3 +235,53 @@ def current_categories(authority: Authority, on: dt.date | None = None) -> list[
     if category_list is None:
         return []
     return list(category_list.categories.order_by("code"))
+
+
+# --- Fees: where they are paid ---------------------------------------------------------------
+
+MAX_PAYMENT_CODE = 99_999_999  # 8 digits: the longest authority part of a case reference
+
+
+@transaction.atomic
+def set_fee_account(
+    actor: Actor, authority: Authority, *, account: str, payment_code: int | None
+) -> Authority:
+    """The account the authority's fees are paid to (18 digits, control digits checked; any
+    accepted writing, stored as digits) and its numeric code in the model-97 references of
+    its cases (:func:`salter.payments.references.case_reference`): unique on the platform,
+    1 to 8 digits. Orders already opened keep the account and reference they were given."""
+    from salter.payments.accounts import AccountError, is_valid_account, normalise_account
+
+    require_platform_admin(actor, or_authority_admin_of=authority)
+    errors: dict[str, str] = {}
+    digits = ""
+    if account.strip():
+        try:
+            digits = normalise_account(account)
+        except AccountError as exc:
+            errors["account"] = str(exc.message)
+        else:
+            if not is_valid_account(digits):
+                errors["account"] = _(
+                    "This account number's control number is wrong: please check each digit."
+                )
+    if payment_code is not None:
+        if not 0 < payment_code <= MAX_PAYMENT_CODE:
+            errors["payment_code"] = _("The numeric code has 1 to 8 digits and is not zero.")
+        elif Authority.objects.filter(payment_code=payment_code).exclude(pk=authority.pk).exists():
+            errors["payment_code"] = _("Another authority already uses this numeric code.")
+    if errors:
+        raise ValidationError({k: [v] for k, v in errors.items()})
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    before = {"account": authority.account, "payment_code": authority.payment_code}
+    authority.account = digits
+    authority.payment_code = payment_code
+    authority.save(update_fields=["account", "payment_code"])
+    audit.record(
+        actor,
+        "authority.fee_account_set",
+        authority,
+        authority_id=authority.pk,
+        payload={"account": digits, "payment_code": payment_code, "before": before},
+    )
+    return authority

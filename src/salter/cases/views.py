@@ -38,6 +38,8 @@ from salter.core.params import int_or_none
 from salter.documents import queries as document_queries
 from salter.identity import loa
 from salter.identity.models import Role, User
+from salter.mailbox import queries as mailbox_queries
+from salter.payments import queries as payment_queries
 
 REVIEW = "review"
 _KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -306,6 +308,9 @@ def _show(
         "entered": workflow.entered(definition, case.inputs),
         "request_text": _supplement_request(view),
         "acts": document_queries.case_acts(case, official=False),
+        "deliveries": mailbox_queries.case_lines(case),
+        # One query, and only for a service with fees.
+        "fees": payment_queries.case_orders(case) if definition.get("fees") else [],
     }
     return render(request, "cases/applicant/detail.html", context, status=status)
 

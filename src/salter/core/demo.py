@@ -15,6 +15,7 @@ from salter.catalog import services as catalog_services
 from salter.core.context import Actor
 from salter.identity import services as identity_services
 from salter.identity.models import Company, Person, Role, User
+from salter.payments.accounts import make_account
 
 DEMO_PASSWORD = "salter-demo-2026"  # noqa: S105 — published demo password
 # A fixed TOTP key for demo officials, so a newcomer can add it to an app (base32 below).
@@ -64,14 +65,26 @@ SERVICES = [
     ("apr", pilots.OVERTIME),
     ("surdulica", pilots.OVERTIME),
     ("surdulica", pilots.NEWBORN_AID),
+    ("surdulica", pilots.PROPERTY_CERTIFICATE),
 ]
 
+# Where each demo authority's fees are paid: an invented account at the Treasury (bank code
+# 840; control digits computed, so the payment slips' QR codes are valid) and the numeric code
+# that starts the model-97 references of its cases.
+FEE_ACCOUNTS = {
+    "mdulsu": ("840", "1001", 101),
+    "apr": ("840", "1002", 102),
+    "surdulica": ("840", "1003", 103),
+    "ite": ("840", "1004", 104),
+}
+
 # A demo list of categories of documentary material (the real one is each authority's, approved
-# by the archive): the pilots' acts are classified under 02.3 and 05.1. Ten years and more, or
-# permanently, means the signed act gets a document timestamp (PAdES B-LTA).
+# by the archive): the pilots' acts are classified under 02.3, 04.2 and 05.1. Ten years and
+# more, or permanently, means the signed act gets a document timestamp (PAdES B-LTA).
 CATEGORIES: list[tuple[str, str, int | None]] = [
     ("01.1", "Оснивање, организација и рад органа", None),
     ("02.3", "Зараде и накнаде запослених, обрачуни", 50),
+    ("04.2", "Локални порези и таксе, уверења о имовном стању", 5),
     ("05.1", "Финансијска подршка породици са децом, решења", 10),
     ("06.1", "Општа преписка", 5),
 ]
@@ -158,6 +171,12 @@ def seed() -> list[DemoAccount]:
                 valid_from=timezone.localdate().replace(month=1, day=1),
                 approval_number="демо",
                 categories=CATEGORIES,
+            )
+    for code, (bank, number, payment_code) in FEE_ACCOUNTS.items():
+        authority = authorities[code]
+        if not authority.account:
+            authority_services.set_fee_account(
+                actor, authority, account=make_account(bank, number), payment_code=payment_code
             )
     for authority_code, pilot in SERVICES:
         catalog_services.offer_pilot(actor, authorities[authority_code], pilot)

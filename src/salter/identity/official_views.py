@@ -39,10 +39,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     counts = queue_counts(request.user)  # type: ignore[arg-type]  # logged in: the gate
     rows = [(a, items, counts.get(a.pk)) for a, items in by_authority]
     flagged = escalated_count(request.user)  # type: ignore[arg-type]
+    from salter.payments.services import PAYMENT_ROLES
+
     return render(
         request,
         "identity/official_dashboard.html",
-        {"by_authority": rows, "flagged": flagged},
+        {"by_authority": rows, "flagged": flagged, "payment_roles": list(PAYMENT_ROLES)},
     )
 
 

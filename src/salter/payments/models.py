@@ -46,9 +46,24 @@ class PaymentOrder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "fee_code"], name="payment_order_case_fee")
         ]
+        indexes = [
+            # The officials' list of an authority's orders still due, newest first.
+            models.Index(
+                fields=["authority", "-id"],
+                condition=Q(state="due"),
+                name="payment_order_due_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.model} {self.reference} {self.amount} {self.currency}"
+
+    @property
+    def display_label(self) -> str:
+        """The fee's label in the active language."""
+        from salter.cases.workflow import text
+
+        return text(self.label) or self.fee_code
 
 
 class Statement(models.Model):

@@ -1,5 +1,12 @@
-"""Included under /official/ (namespace "official")."""
+"""The officials' payment pages, included under /official/payments/ (namespace "official")."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from salter.payments import official_views
+
+urlpatterns = [
+    path("", official_views.due, name="payments"),
+    path("unmatched/", official_views.unmatched, name="payments_unmatched"),
+    path("import/", official_views.import_statement, name="payments_import"),
+    path("orders/<int:order_id>/", official_views.order, name="payments_order"),
+]

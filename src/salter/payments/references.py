@@ -156,6 +156,33 @@ def case_reference(authority_code: str, case_id: int) -> str:
     return f"{check_digits(body)}-{body}"
 
 
+MAX_FEES = 9
+
+
+def fee_reference(authority_code: str, case_id: int, fee_number: int) -> str:
+    """The reference of fee ``fee_number`` (1 to 9) of a case that owes several fees.
+
+    The case reference with the fee's number added after the case id,
+    ``CC-AAAA-NNNNNNNNNN-F``, so that each of the case's payments is told apart and the case
+    id still stands in one place (digits 2 to 11 from the right). With a 7- or 8-digit
+    authority code the dashes would make it longer than 22 characters, so it is then written
+    without them (21 characters at most).
+    """
+    if not 1 <= fee_number <= MAX_FEES:
+        raise ValueError("A case has at most 9 fees, numbered from 1.")
+    case_reference(authority_code, case_id)  # the same checks of the code and the id
+    body = f"{authority_code}-{case_id:0{CASE_ID_WIDTH}d}-{fee_number}"
+    written = f"{check_digits(body)}-{body}"
+    if len(written) > MAX_WRITTEN:
+        written = _NOT_COUNTED.sub("", written)
+    return written
+
+
+def digits_of(ref: str) -> str:
+    """A reference as a bank hands it back: dashes and spaces dropped, letters in capitals."""
+    return _NOT_COUNTED.sub("", (ref or "").strip()).upper()
+
+
 def parse_case_reference(ref: str) -> int | None:
     """The case id in a reference made by ``case_reference``, or None when it is not one.
 

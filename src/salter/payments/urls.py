@@ -1,5 +1,13 @@
-from django.urls import URLPattern
+"""The applicant's payment slips, under /payments/."""
+
+from django.urls import path
+
+from salter.payments import views
 
 app_name = "payments"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("<int:order_id>/", views.slip, name="slip"),
+    path("<int:order_id>/slip.pdf", views.slip_pdf, name="slip_pdf"),
+    path("<int:order_id>/qr.png", views.qr_png, name="qr_png"),
+]

@@ -1,10 +1,14 @@
-"""The two pilot procedures, shipped as definition files and seeded by ``salter seed``.
+"""The pilot procedures, shipped as definition files and seeded by ``salter seed``.
 
 * ``overtime`` — overtime work (internal procedure; the applicant is an employee). Accounting
   takes its last step with the ``approver`` role: in the demo, accounting staff hold ``approver``
   in their finance unit, and no clerk of another unit (HR, say) can issue a pay slip.
 * ``newborn_aid`` — one-time financial aid for a newborn (administrative procedure under ZUP,
   30-day deadline; the applicant is a parent).
+* ``property_certificate`` — a certificate of property status from the municipality's tax
+  records: a fixed municipal fee and a fee per copy (``copies * 150``); the case waits for
+  payment (the IPS QR payment slip, reconciled from the bank statement) and moves on by itself
+  when both are paid (``"auto": "paid"``); a clerk issues the certificate under the seal.
 """
 
 from __future__ import annotations
@@ -77,3 +81,29 @@ NEWBORN_AID = Pilot(
     classification_code="",
     file="newborn_aid",
 )
+
+PROPERTY_CERTIFICATE = Pilot(
+    code="property-certificate",
+    name="Уверење о имовном стању",
+    name_en="Certificate of property status",
+    description=(
+        "Уверење из службене евиденције локалне пореске администрације о непокретностима и "
+        "другој имовини на коју грађанин плаћа порез на имовину. Таксу плаћате налогом са "
+        "IPS QR кодом; захтев иде у обраду чим уплата стигне."
+    ),
+    description_en=(
+        "A certificate from the records of the local tax administration of the real estate "
+        "and other property a citizen pays property tax on. You pay the fees with a payment "
+        "slip with an IPS QR code; the application is processed as soon as the payment "
+        "arrives."
+    ),
+    legal_basis=(
+        "Закон о општем управном поступку, чл. 29; Одлука о локалним административним таксама"
+    ),
+    kind="administrative",
+    min_level_of_assurance=2,
+    classification_code="",
+    file="property_certificate",
+)
+
+ALL = (OVERTIME, NEWBORN_AID, PROPERTY_CERTIFICATE)

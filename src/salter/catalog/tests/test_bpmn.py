@@ -26,7 +26,7 @@ def parse(xml: str) -> ET.Element:
     return ET.fromstring(xml.encode())  # noqa: S314 — our own output
 
 
-@pytest.mark.parametrize("pilot", [pilots.OVERTIME, pilots.NEWBORN_AID], ids=lambda p: p.code)
+@pytest.mark.parametrize("pilot", pilots.ALL, ids=lambda p: p.code)
 def test_every_state_and_transition_with_a_shape_and_an_edge(pilot: pilots.Pilot) -> None:
     definition = pilot.definition()
     xml = bpmn.bpmn(definition, name=pilot.name_en, language="en")
@@ -103,7 +103,7 @@ ROOT = Path(__file__).resolve().parents[4]
 READER = Path(__file__).with_name("bpmn_read.cjs")
 
 
-@pytest.mark.parametrize("pilot", [pilots.OVERTIME, pilots.NEWBORN_AID], ids=lambda p: p.code)
+@pytest.mark.parametrize("pilot", pilots.ALL, ids=lambda p: p.code)
 def test_bpmn_io_reads_the_export_without_a_warning(pilot: pilots.Pilot, tmp_path: Path) -> None:
     """bpmn-moddle — the reader of bpmn.io and Camunda Modeler, installed by ``npm ci`` —
     reads the file with no warning, and every flow element has its shape or edge."""

@@ -42,8 +42,8 @@ def test_the_meta_schema_is_a_valid_2020_12_schema() -> None:
     Draft202012Validator.check_schema(definitions.meta_schema())
 
 
-@pytest.mark.parametrize("pilot", [pilots.OVERTIME, pilots.NEWBORN_AID], ids=lambda p: p.code)
-def test_both_pilots_are_valid(pilot: pilots.Pilot) -> None:
+@pytest.mark.parametrize("pilot", pilots.ALL, ids=lambda p: p.code)
+def test_every_pilot_is_valid(pilot: pilots.Pilot) -> None:
     assert errors_of(pilot.definition()) == []
 
 

@@ -17,7 +17,7 @@ def parse(svg: str) -> ET.Element:
     return ET.fromstring(svg)  # noqa: S314 — our own output
 
 
-@pytest.mark.parametrize("pilot", [pilots.OVERTIME, pilots.NEWBORN_AID], ids=lambda p: p.code)
+@pytest.mark.parametrize("pilot", pilots.ALL, ids=lambda p: p.code)
 def test_every_state_and_transition_is_drawn_and_described(pilot: pilots.Pilot) -> None:
     definition = pilot.definition()
     root = parse(diagram.svg(definition, language="en"))
