@@ -346,6 +346,8 @@ def _register(
         idempotency_key=key,
     )
     _deadline(case)
+    if workflow.waits_for_applicant(definition, case.state):  # e.g. waiting for the fee
+        case.paused_at = now
     case.save(force_insert=True)
     register_application(actor, case)
     if definition.get("fees"):
@@ -664,6 +666,10 @@ def _move(
     if workflow.is_final(definition, to):
         case.closed_at = now
         case.paused_at = None
+        if definition.get("fees"):
+            from salter.payments import services as payments  # payments build on cases
+
+            payments.cancel_due(case)
     case.save(
         update_fields=[
             "state",

@@ -210,6 +210,14 @@ def _nothing_to_pay(case_id: int) -> None:
         log.error("payment.nothing_to_pay_not_moved", case=case_id, problem=problem)
 
 
+def cancel_due(case: Case) -> int:
+    """The case closed (withdrawn, refused) before its fees were paid: its due orders are
+    cancelled, so no slip invites a payment any more. Part of the closing step's transaction."""
+    return PaymentOrder.objects.filter(case=case, state=PaymentOrder.State.DUE).update(
+        state=PaymentOrder.State.CANCELLED
+    )
+
+
 def slip_payment(order: PaymentOrder, payer: str = "") -> ipsqr.IpsPayment:
     """What the order's payment slip and its NBS IPS QR code ask for."""
     return ipsqr.IpsPayment(

@@ -86,6 +86,24 @@ def test_submission_opens_one_order_per_fee(certificate: ServiceVersion, citizen
     assert case.task.roles == []  # nobody's work: the platform waits for the money
 
 
+def test_the_legal_deadline_waits_for_the_payment(
+    certificate: ServiceVersion, citizen: User, accountant: User
+) -> None:
+    case, orders = apply(citizen, certificate, copies=1)
+    assert case.paused_at is not None  # the application is complete when the fees are paid
+    today = timezone.localdate()
+    for order in orders:
+        services.confirm_manually(act(accountant), order, str(order.amount), today, "уплатница")
+    case.refresh_from_db()
+    assert case.state == "submitted" and case.paused_at is None
+
+
+def test_withdrawing_cancels_the_fees_still_due(certificate: ServiceVersion, citizen: User) -> None:
+    case, orders = apply(citizen, certificate, copies=1)
+    cases.withdraw(act(citizen), case)
+    assert {o.state for o in PaymentOrder.objects.filter(case=case)} == {"cancelled"}
+
+
 def test_one_fee_is_paid_with_the_case_reference(
     paying: Authority, system: Actor, citizen: User
 ) -> None:
