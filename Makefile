@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := python3
 
-.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases benchmark-documents openapi messages clean
+.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases benchmark-documents benchmark-mailbox openapi messages clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -62,6 +62,16 @@ benchmark-cases: install
 ## make benchmark-documents: render + sign + seal vs signing alone, one core (docs/benchmarks.md).
 benchmark-documents: install
 	DJANGO_SETTINGS_MODULE=salter.settings.test taskset -c 0 $(BIN)/python -m benchmarks.documents
+
+## make benchmark-mailbox: the first page of a 10,000-message mailbox among 1,000,000 messages,
+## in process and over HTTP, on PostgreSQL at 127.0.0.1 (docs/benchmarks.md).
+benchmark-mailbox: install
+	$(BIN)/python -m benchmarks.mailbox
+
+## make benchmark-notifications: the outbox → real notify_worker processes → a local SMTP
+## server, on PostgreSQL: notifications/s and commit → send delay (docs/benchmarks.md).
+benchmark-notifications: install
+	$(BIN)/python -m benchmarks.notifications
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from salter.mailbox import preference_views
 
 app_name = "notifications"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", preference_views.edit, name="preferences"),
+]

@@ -1,5 +1,6 @@
 """``salter clock``: enqueue the periodic jobs of the case engine (timed transitions,
-escalation of overdue tasks, closing the registry year after 31 December) every
+escalation of overdue tasks, closing the registry year after 31 December) and the officials'
+daily digest of their queue (from ``SALTER_DIGEST_HOUR``, once a day each) every
 ``SALTER_CLOCK_SECONDS`` (default 300), for ``salter db_worker`` to run. ``--once`` enqueues
 them one time and exits (for cron or a systemd timer); ``--run`` runs them in this process
 instead of enqueueing them."""
@@ -15,10 +16,12 @@ from django.core.management.base import BaseCommand, CommandParser
 from salter.cases import tasks, timers
 from salter.core.context import Actor
 from salter.documents import yearend
+from salter.mailbox import digest
+from salter.mailbox import tasks as mailbox_tasks
 
 
 class Command(BaseCommand):
-    help = "Enqueue (or run) the case engine's periodic jobs: timers and escalation."
+    help = "Enqueue (or run) the periodic jobs: timers, escalation, year end, daily digests."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="One round, then exit.")
@@ -33,15 +36,20 @@ class Command(BaseCommand):
                 fired, flagged = timers.fire_timers(), timers.escalate_overdue()
                 ended = yearend.close_past_years(Actor.system("command"))
                 carried = sum(e.carried_over for e in ended)
+                digests = digest.enqueue_digests()
                 self.stdout.write(
                     f"timers taken: {fired}, tasks escalated: {flagged}, "
-                    f"registry years closed: {len(ended)}, cases carried over: {carried}"
+                    f"registry years closed: {len(ended)}, cases carried over: {carried}, "
+                    f"digests queued: {digests}"
                 )
             else:
                 tasks.run_timers.enqueue()
                 tasks.escalate_overdue.enqueue()
                 tasks.close_past_years.enqueue()
-                self.stdout.write("enqueued: run_timers, escalate_overdue, close_past_years")
+                mailbox_tasks.send_digests.enqueue()
+                self.stdout.write(
+                    "enqueued: run_timers, escalate_overdue, close_past_years, send_digests"
+                )
             if options["once"]:
                 return
             time.sleep(interval)

@@ -1,0 +1,14 @@
+"""Background tasks of the mailbox (Django Tasks API), enqueued by ``salter clock`` and run by
+``salter db_worker``. Idempotent: an extra or repeated run queues nothing twice."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from salter.mailbox import digest
+
+
+@task()
+def send_digests() -> int:
+    """Queue the officials' daily digests (from SALTER_DIGEST_HOUR on, once a day each)."""
+    return digest.enqueue_digests()
