@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from salter.mailbox import digest
+from salter.mailbox import delivery, digest
 
 
 @task()
 def send_digests() -> int:
     """Queue the officials' daily digests (from SALTER_DIGEST_HOUR on, once a day each)."""
     return digest.enqueue_digests()
+
+
+@task()
+def deem_deliveries() -> int:
+    """Deem delivered the electronic deliveries left unopened for the legal period."""
+    return delivery.deem_due()

@@ -1,9 +1,9 @@
-"""``salter clock``: enqueue the periodic jobs of the case engine (timed transitions,
-escalation of overdue tasks, closing the registry year after 31 December) and the officials'
-daily digest of their queue (from ``SALTER_DIGEST_HOUR``, once a day each) every
-``SALTER_CLOCK_SECONDS`` (default 300), for ``salter db_worker`` to run. ``--once`` enqueues
-them one time and exits (for cron or a systemd timer); ``--run`` runs them in this process
-instead of enqueueing them."""
+"""``salter clock``: enqueue the periodic jobs — timed transitions, escalation of overdue
+tasks, closing the registry year after 31 December, deeming unopened deliveries delivered after
+the legal period, and the officials' daily digest of their queue (from ``SALTER_DIGEST_HOUR``,
+once a day each) — every ``SALTER_CLOCK_SECONDS`` (default 300), for ``salter db_worker`` to
+run. ``--once`` enqueues them one time and exits (for cron or a systemd timer); ``--run`` runs
+them in this process instead of enqueueing them."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from salter.cases import tasks, timers
 from salter.core.context import Actor
 from salter.documents import yearend
-from salter.mailbox import digest
+from salter.mailbox import delivery, digest
 from salter.mailbox import tasks as mailbox_tasks
 
 
@@ -37,18 +37,21 @@ class Command(BaseCommand):
                 ended = yearend.close_past_years(Actor.system("command"))
                 carried = sum(e.carried_over for e in ended)
                 digests = digest.enqueue_digests()
+                deemed = delivery.deem_due()
                 self.stdout.write(
                     f"timers taken: {fired}, tasks escalated: {flagged}, "
                     f"registry years closed: {len(ended)}, cases carried over: {carried}, "
-                    f"digests queued: {digests}"
+                    f"digests queued: {digests}, deliveries deemed delivered: {deemed}"
                 )
             else:
                 tasks.run_timers.enqueue()
                 tasks.escalate_overdue.enqueue()
                 tasks.close_past_years.enqueue()
                 mailbox_tasks.send_digests.enqueue()
+                mailbox_tasks.deem_deliveries.enqueue()
                 self.stdout.write(
-                    "enqueued: run_timers, escalate_overdue, close_past_years, send_digests"
+                    "enqueued: run_timers, escalate_overdue, close_past_years, send_digests, "
+                    "deem_deliveries"
                 )
             if options["once"]:
                 return
