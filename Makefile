@@ -25,14 +25,14 @@ node_modules/.synced: package.json package-lock.json
 
 install: $(VENV)/.synced node_modules/.synced
 
-## make run: install, migrate, seed the demo, serve on http://127.0.0.1:$(PORT) with gunicorn.
+## make run: install, migrate, seed the demo, serve on http://127.0.0.1:$(PORT) with gunicorn,
+## with the notification worker and the clock beside it (scripts/run.sh).
 run: install
 	$(BIN)/salter migrate --no-input
 	$(BIN)/salter pki init
 	$(BIN)/salter collectstatic --no-input -v0
 	$(BIN)/salter seed
-	@echo "Šalter on http://127.0.0.1:$(PORT)/  (Ctrl+C stops it)"
-	$(BIN)/gunicorn salter.wsgi -c src/salter/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
+	PORT=$(PORT) bash scripts/run.sh
 
 ## make test: every check (lint, types, migrations, deploy check, tests on SQLite and
 ## PostgreSQL, browser tests). See scripts/test.sh for what runs and why.

@@ -155,6 +155,14 @@ def seed() -> list[DemoAccount]:
                 email_verified_at=timezone.now(),
             )
         accounts.append(DemoAccount(email, "Citizen", "no second factor"))
+    # The first demo citizen consented to electronic communication (decisions reach the
+    # e-mailbox); the others did not, so their decisions show the postal route.
+    from salter.mailbox import services as mailbox
+
+    first = User.objects.get(email=CITIZENS[0][0])
+    box = mailbox.mailbox_of(first)
+    if not box.consents.exists():
+        mailbox.give_consent(Actor(user=first, via="seed"), box)
     company = Company.objects.filter(pib="101134702").first()
     if company is None:
         company = Company.objects.create(
