@@ -11,14 +11,17 @@ from __future__ import annotations
 import base64
 import os
 import re
+import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from conftest import PASSWORD, Mailbox
+from django.db import connections
 from django_otp.oath import TOTP
 from playwright.sync_api import (
     Browser,
@@ -45,6 +48,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 360, "height": 740}
 TIMEOUT_MS = 10_000
+T = TypeVar("T")
 
 __all__ = [
     "PASSWORD",
@@ -53,6 +57,8 @@ __all__ = [
     "goto",
     "login",
     "logout",
+    "off_the_loop",
+    "send_notifications",
     "submit",
     "totp_key",
     "totp_now",
@@ -251,6 +257,50 @@ def email_link(mailbox: Mailbox, address: str, pattern: str) -> str:
     match = re.search(pattern, mailbox.body(mailbox.to(address)[-1]))
     assert match, f"the e-mail to {address} has no link like {pattern}"
     return match.group(0)
+
+
+def off_the_loop(work: Callable[[], T]) -> T:
+    """Run ``work`` (model code) in a thread of its own and return what it returns.
+
+    This thread runs Playwright's event loop, and asyncio refuses to start another inside a
+    running one — which pyHanko does to sign or seal (an act signed in a test's setup, the
+    seal on a delivery's evidence). The other thread sees what the live server committed
+    (these tests use a transactional database, not a test-wide transaction); with SQLite in
+    memory it shares this thread's connection, as the live server does."""
+    shared = {
+        c.alias: c
+        for c in connections.all()
+        if c.vendor == "sqlite" and c.is_in_memory_db()  # type: ignore[attr-defined]
+    }
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        for alias, connection in shared.items():
+            connections[alias] = connection
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 — raised again in the test's thread
+            outcome["error"] = exc
+        finally:
+            if not shared:
+                connections.close_all()
+
+    thread = threading.Thread(target=run, name="off-the-loop")
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), f"{work} did not finish in 60 s"
+    if "error" in outcome:
+        raise outcome["error"]
+    value: T = outcome["value"]
+    return value
+
+
+def send_notifications() -> Counter[str]:
+    """What ``salter notify_worker --once`` does: send every notification due to the test
+    SMTP server (the ``mailbox`` fixture), then return what was done."""
+    from salter.mailbox.worker import Worker
+
+    return off_the_loop(lambda: Worker().run(once=True))
 
 
 def totp_key(secret: str) -> bytes:

@@ -5,7 +5,10 @@ employee applies, the head of unit approves (while a second head, racing them, i
 was first), the employee reports the work done, the head confirms, accounting issues the pay
 slip with the computed pay, and the employee reads the whole timeline. Newborn aid (an
 administrative procedure) at Surdulica: the parent applies, the clerk asks for a supplement and
-gets it, drafts the decision, the head approves it, the clerk delivers it and closes the case.
+gets it, drafts the decision, the head approves it, the clerk delivers it to the parent's
+e-mailbox (they consented to electronic delivery), the notification worker e-mails the parent,
+who opens the decision from the e-mail's link — which delivers it and moves the case into the
+appeal period — and downloads it; the clerk sees when it was opened and closes the case.
 
 The pay slip and the decision are signed: the official types a code from the authenticator app
 with the step, the case pages list the act, the applicant downloads the PDF and anyone checks it
@@ -22,13 +25,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import add_totp, totp_code
+from conftest import Mailbox, add_totp, totp_code
 from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Locator, Page, expect
 
@@ -44,7 +51,8 @@ from salter.documents.models import Document
 from salter.identity import fresh
 from salter.identity import services as identity
 from salter.identity.models import Role, User
-from tests.browser.conftest import PASSWORD, check_page, goto, login
+from salter.mailbox.models import Delivery
+from tests.browser.conftest import PASSWORD, check_page, goto, login, send_notifications
 from tests.browser.test_form_preview import valid_jmbg
 from tests.browser.test_language import switch_language
 
@@ -239,6 +247,30 @@ def download_pdf(page: Page, link: Locator) -> bytes:
     data = Path(info.value.path()).read_bytes()
     assert data.startswith(b"%PDF"), f"{link} gave {data[:20]!r}, not a PDF"
     return data
+
+
+def deliveries(page: Page) -> Locator:
+    """A case page's "Deliveries" section: each delivery of an act and where it stands."""
+    section = page.locator("main section[aria-labelledby=deliveries-title]")
+    expect(section.locator("h2")).to_have_text("Deliveries")
+    return section
+
+
+def when(at: datetime, *, seconds: bool = False) -> str:
+    """A moment as the pages write it: 22.11.2026. 10:14 (local time)."""
+    return date_format(localtime(at), "d.m.Y. H:i:s" if seconds else "d.m.Y. H:i")
+
+
+def delivery_notice(mailbox: Mailbox, user: User, message_id: int) -> Message:
+    """The notification worker sends what is due; return the one e-mail that reached ``user``
+    with the link to message ``message_id`` of their e-mailbox."""
+    counts = send_notifications()
+    assert counts["sent"] and not counts["failed"] and not counts["retried"], counts
+    path = f"/mailbox/{message_id}/"
+    found = [m for m in mailbox.to(user.email) if path in mailbox.body(m)]
+    subjects = [m["Subject"] for m in mailbox.to(user.email)]
+    assert len(found) == 1, f"{len(found)} e-mails to {user.email} link to {path}: {subjects}"
+    return found[0]
 
 
 def applicant_downloads_act(page: Page, case: Case) -> str:
@@ -459,8 +491,22 @@ REASONING = "The parent lives in Surdulica and the child was born on 15 March 20
 
 
 def test_newborn_aid_from_the_application_to_delivery(
-    page: Page, new_page: NewPage, authority: Authority, unit: OrgUnit, system: Actor, citizen: User
+    page: Page,
+    new_page: NewPage,
+    authority: Authority,
+    unit: OrgUnit,
+    system: Actor,
+    citizen: User,
+    mailbox: Mailbox,
+    live_server: Any,
+    settings: Any,
 ) -> None:
+    """The issue's proof of e-delivery: the decision is delivered, the parent gets the e-mail,
+    opens the mailbox from its link and downloads the decision; the official sees "Opened"
+    with its time."""
+    settings.SALTER_PUBLIC_URL = live_server.url  # the e-mail's links lead to this server
+    citizen.language = "en"  # registered in English: their notices come in English
+    citizen.save(update_fields=["language"])
     catalog.offer_pilot(system, authority, pilots.NEWBORN_AID)
     parent = Account(citizen, add_totp(citizen))
     clerk = add(system, unit, "referent@surdulica.demo", "Драган Референтовић", Role.CLERK)
@@ -511,6 +557,20 @@ def test_newborn_aid_from_the_application_to_delivery(
     check_page(page)  # the applicant's case
     assert case.data["bring_evidence"] is False
 
+    # The parent consents to electronic delivery by the municipality (ZUP art. 57).
+    click(page, page.locator("header").get_by_role("link", name="E-mailbox"))
+    click(page, page.get_by_role("link", name="Consent to electronic delivery"))
+    assert page.url.endswith("/mailbox/consent/"), page.url
+    check_page(page)  # the consent page, none given yet
+    page.get_by_label("From which authority").select_option(label=authority.name_en)
+    click(page, page.get_by_role("button", name="I consent to electronic delivery"))
+    expect(page.locator(".messages")).to_contain_text(
+        f"You consented to receive documents electronically from {authority.name_en}."
+    )
+    expect(page.locator("main section[aria-labelledby=in-force-title] li")).to_contain_text(
+        authority.name_en
+    )
+
     # The clerk takes it from the queue, starts the review and asks for a supplement.
     office = new_page()
     sign_in(office, clerk, "/official/cases/queue/")
@@ -558,28 +618,86 @@ def test_newborn_aid_from_the_application_to_delivery(
     check_page(boss)  # the head's case with the signed decision
     download_pdf(boss, documents(boss).get_by_role("link", name="Version 2 (Signed)"))
 
-    # The clerk delivers the decision and closes the case (before its timer would).
+    # The clerk delivers the decision: with the parent's consent, to their e-mailbox.
     office.goto(f"/official/cases/{case.pk}/")
     take_step(office, "Deliver the decision")
     done(office, "Deliver the decision")
+    expect(state(office)).to_have_text("Decision sent for delivery")
+    expect(deliveries(office)).to_contain_text("E-mailbox: Not opened yet; deemed delivered on")
+    check_page(office)  # the case waiting for the delivery
+    delivery = Delivery.objects.get(case=case)
+    assert delivery.channel == Delivery.Channel.ELECTRONIC, delivery.channel
+
+    # The worker sends the notice; it reaches the parent's mail server, in English.
+    notice = delivery_notice(mailbox, citizen, delivery.message_id)
+    assert notice["Content-Language"] == "en", notice["Content-Language"]
+    assert notice["Subject"] == "A document from Municipality of Surdulica in your e-mailbox"
+    body = mailbox.body(notice).replace("\r\n", "\n")
+    assert case.registry_number in body, body
+    link = f"{live_server.url}/mailbox/{delivery.message_id}/"
+    assert re.search(rf"^{re.escape(link)}$", body, re.MULTILINE), body
+    assert Delivery.objects.get(pk=delivery.pk).state == Delivery.State.NOTIFIED
+
+    # The parent follows the link: the decision, in the mailbox. Opening it delivers it.
+    response = page.goto(link)
+    assert response is not None and response.status == 200
+    assert page.url == link, page.url
+    expect(page.locator("main h1")).to_have_text(delivery.message.subject)
+    document = Document.objects.get(case=case, issued_at__isnull=False)
+    facts = page.locator("main dl.facts")
+    expect(facts).to_contain_text(document.registry_number)
+    expect(facts).to_contain_text(case.registry_number)
+    delivery.refresh_from_db()
+    assert delivery.state == Delivery.State.OPENED and delivery.opened_at is not None
+    opened_at = when(delivery.opened_at)
+    expect(facts.locator("dt:text-is('Delivery') + dd")).to_have_text(f"Opened {opened_at}")
+    expect(page.locator("#delivery-steps-title + p + ol > li > strong")).to_have_text(
+        ["Submitted for delivery", "Delivered to the e-mailbox", "Recipient notified", "Opened"]
+    )
+    check_page(page)  # the delivered decision, with its delivery steps
+    pdf = page.locator("main section[aria-labelledby=files-title]").get_by_role(
+        "link", name=f"Download “{delivery.message.subject}” (PDF)"
+    )
+    download_pdf(page, pdf)
+
+    # The platform moved the case on; the official sees when the parent opened it.
+    case.refresh_from_db()
+    assert case.state == "delivered", case.state
+    office.goto(f"/official/cases/{case.pk}/")
+    expect(state(office)).to_have_text("Decision delivered, the appeal period runs")
+    expect(deliveries(office)).to_contain_text(f"E-mailbox: Opened {opened_at}")
+    click(office, deliveries(office).get_by_role("link"))
+    assert office.url.endswith(f"/official/mailbox/deliveries/{delivery.pk}/"), office.url
+    expect(office.locator("main dl.facts dt:text-is('State') + dd")).to_have_text(
+        f"Opened {opened_at}"
+    )
+    opened = office.locator(".timeline li").filter(has=office.locator("strong:text-is('Opened')"))
+    expect(opened).to_contain_text(when(delivery.opened_at, seconds=True))
+    check_page(office)  # the delivery's sealed timeline
+
+    # The clerk closes the case (before its timer would, once the appeal period has run).
+    office.goto(f"/official/cases/{case.pk}/")
     take_step(office, "Close the case")
     done(office, "Close the case")
-    expect(state(office)).to_have_text("Case closed")
+    expect(state(office)).to_have_text("Decision final, case closed")
     check_page(office)  # the closed case
     case.refresh_from_db()
     assert case.closed_at is not None
 
     # The parent reads the whole timeline.
     page.goto(f"/cases/{case.pk}/")
-    expect(page.locator("#next-heading + p")).to_contain_text("The case is closed: Case closed")
+    expect(page.locator("#next-heading + p")).to_contain_text(
+        "The case is closed: Decision final, case closed"
+    )
     social = unit.name_en
     steps = [
         ("Start the review", "Under review", f"{social}, Clerk"),
         ("Supplement requested", "Waiting for a supplement", f"{social}, Clerk"),
         ("Draft the decision", "Decision drafted", f"{social}, Clerk"),
         ("Approve the decision", "Decision approved", f"{social}, Head of unit"),
-        ("Deliver the decision", "Decision delivered", f"{social}, Clerk"),
-        ("Close the case", "Case closed", f"{social}, Clerk"),
+        ("Deliver the decision", "Decision sent for delivery", f"{social}, Clerk"),
+        ("Delivery took effect", "Decision delivered, the appeal period runs", ""),
+        ("Close the case", "Decision final, case closed", f"{social}, Clerk"),
         ("Supplement sent", "Under review", "you (the applicant)"),
     ]
     for what, to, who in steps:

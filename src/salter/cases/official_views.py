@@ -36,6 +36,7 @@ from salter.documents import queries as document_queries
 from salter.identity import fresh, loa
 from salter.identity.models import Membership, Role, User
 from salter.identity.views import wrong_code_message
+from salter.mailbox import queries as mailbox_queries
 
 PAGE_SIZE = 50
 ASSIGNED = {"mine": True, "unassigned": False}
@@ -268,6 +269,7 @@ def _show(
             "comment_error": comment_error,
             "fresh_confirmation": fresh.waiting(request),
             "acts": document_queries.case_acts(case, official=True),
+            "deliveries": mailbox_queries.case_lines(case),
             "comment_value": (raw or {}).get("text", "") if comment_error else "",
         },
         status=status,

@@ -227,6 +227,14 @@ def act_text(event: CaseEvent) -> str:
     the case was carried into a new year, its old and new numbers)."""
     if event.kind == CaseEvent.Kind.CARRIED_OVER:
         return f"{event.payload.get('from', '')} → {event.payload.get('to', '')}"
+    if event.kind == CaseEvent.Kind.DELIVERY:  # a step of a delivery: which one, of what
+        from salter.mailbox.models import Delivery  # the mailbox builds on cases
+
+        state = str(event.payload.get("state", ""))
+        label = Delivery.State(state).label if state in Delivery.State.values else state
+        return f"{label}, {event.payload.get('registry_number', '')}"
+    if event.kind == CaseEvent.Kind.LETTER:
+        return str(event.payload.get("registry_number", ""))
     if event.kind not in (CaseEvent.Kind.DOCUMENT, CaseEvent.Kind.DRAFTED):
         return ""
     label = workflow.text(event.payload.get("label")) or str(event.payload.get("code", ""))

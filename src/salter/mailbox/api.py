@@ -1,3 +1,498 @@
-from ninja import Router
+"""``/api/v1/mailbox``: the caller's e-mailbox — messages (keyset-paginated), one message
+(reading it opens it, as the page does), sending a letter to an authority (JSON with base64
+files, idempotent), accepting or refusing a delivery, consents to electronic delivery.
 
-router = Router(tags=["mailbox"])
+Scopes: ``read`` for the GETs, ``write`` for the rest. A message, delivery or consent outside the
+mailboxes the caller reads is 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from ninja import Field, Header, Query, Router, Schema, Status
+
+from salter.authorities.models import Authority
+from salter.cases.models import Case
+from salter.core.context import Actor
+from salter.core.errors import ApiError
+from salter.documents import uploads
+from salter.documents.services import read_version
+from salter.identity import auth
+from salter.identity.models import User
+from salter.mailbox import delivery as deliveries
+from salter.mailbox import queries, services
+from salter.mailbox.models import Consent, Delivery, Mailbox, Message
+
+router = Router(tags=["mailbox"], auth=auth.AUTH)
+
+
+# --- schemas --------------------------------------------------------------------------------
+
+
+class AuthorityRefOut(Schema):
+    code: str
+    name: str
+
+
+class DeliveryOut(Schema):
+    id: int
+    channel: str = Field(description="`electronic` (the e-mailbox) or `postal`")
+    state: str
+    state_label: str = Field(description="Where the delivery stands, in words")
+    submitted_at: datetime
+    delivered_at: datetime | None
+    notified_at: datetime | None
+    opened_at: datetime | None
+    answered_at: datetime | None = Field(description="Accepted or refused")
+    effective_at: datetime | None = Field(description="When delivery took legal effect")
+    deemed_on: date | None = Field(description="Deemed delivered on this day if left unopened")
+
+
+class MessageOut(Schema):
+    id: int
+    mailbox: int
+    direction: str = Field(description="`inbound` (from an authority) or `outbound` (sent)")
+    authority: AuthorityRefOut
+    subject: str
+    created_at: datetime
+    read_at: datetime | None
+    registry_number: str = Field(description="The registry entry (delovodni broj)")
+    case_id: int | None
+    delivery: DeliveryOut | None
+
+
+class FileOut(Schema):
+    number: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str = Field(description="`GET` it (same authentication) to download; audited")
+
+
+class StepOut(Schema):
+    seq: int
+    state: str
+    at: datetime
+    digest: str = Field(description="SHA-256 of `record`, hex")
+    record: str = Field(description="The canonical JSON record that was sealed (exact bytes)")
+    seal: str = Field(description="The detached CMS signature (DER), base64")
+    intact: bool = Field(description="The digest matches and the chain to the step before holds")
+    sealed: bool = Field(description="The seal is valid over `record` and its certificate trusted")
+
+
+class MessageDetailOut(MessageOut):
+    body: str
+    registered_at: datetime | None = Field(description="When the authority registered it")
+    files: list[FileOut]
+    steps: list[StepOut]
+
+
+class FileIn(Schema):
+    name: str = Field(max_length=200, examples=["dopuna.pdf"])
+    content_base64: str = Field(description="The file's bytes, base64 (PDF, PNG or JPEG)")
+
+
+class LetterIn(Schema):
+    authority: str = Field(description="The authority's code", examples=["surdulica"])
+    subject: str = Field(max_length=services.MAX_SUBJECT)
+    body: str = Field(default="", max_length=services.MAX_BODY)
+    case_id: int | None = Field(default=None, description="One of your open cases there")
+    files: list[FileIn] = Field(default_factory=list, max_length=services.MAX_FILES)
+    mailbox: int | None = Field(
+        default=None, description="Send from a business's mailbox you hold a mandate for"
+    )
+    idempotency_key: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Or the `Idempotency-Key` header: a retry with the same key returns the "
+        "first letter (200) and registers nothing twice.",
+    )
+
+
+class RefuseIn(Schema):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ConsentOut(Schema):
+    id: int
+    mailbox: int
+    authority: AuthorityRefOut | None = Field(description="null: every authority")
+    given_at: datetime
+
+
+class ConsentIn(Schema):
+    authority: str | None = Field(default=None, description="The authority's code; null: all")
+    mailbox: int | None = None
+
+
+class ListParams(Schema):
+    mailbox: int | None = Field(default=None, description="A business's mailbox; default: own")
+    before: str | None = Field(
+        default=None,
+        max_length=80,
+        description='The cursor of the next page, from the `Link: <…>; rel="next"` header of '
+        "the page before (keyset paging; opaque — pass it back unchanged).",
+    )
+    limit: int = Field(default=queries.PAGE_SIZE, ge=1, le=100)
+
+
+# --- shaping --------------------------------------------------------------------------------
+
+
+def _authority(authority: Authority) -> dict[str, Any]:
+    return {"code": authority.code, "name": authority.display_name}
+
+
+def _delivery_of(message: Message) -> Delivery | None:
+    try:
+        return message.delivery
+    except Delivery.DoesNotExist:
+        return None
+
+
+def _delivery(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.pk,
+        "channel": delivery.channel,
+        "state": delivery.state,
+        "state_label": queries.words(delivery),
+        "submitted_at": delivery.submitted_at,
+        "delivered_at": delivery.delivered_at,
+        "notified_at": delivery.notified_at,
+        "opened_at": delivery.opened_at,
+        "answered_at": delivery.answered_at,
+        "effective_at": delivery.effective_at,
+        "deemed_on": delivery.deemed_on,
+    }
+
+
+def _message(message: Message) -> dict[str, Any]:
+    delivery = _delivery_of(message)
+    return {
+        "id": message.pk,
+        "mailbox": message.mailbox_id,
+        "direction": message.direction,
+        "authority": _authority(message.authority),
+        "subject": message.subject,
+        "created_at": message.created_at,
+        "read_at": message.read_at,
+        "registry_number": message.document.registry_number if message.document else "",
+        "case_id": message.case_id,
+        "delivery": _delivery(delivery) if delivery is not None else None,
+    }
+
+
+def _detail(message: Message) -> dict[str, Any]:
+    delivery = _delivery_of(message)
+    steps = queries.timeline(delivery) if delivery is not None else []
+    return {
+        **_message(message),
+        "body": message.body,
+        "registered_at": message.document.registered_at if message.document else None,
+        "files": [
+            {
+                "number": f.number,
+                "name": f.original_name,
+                "content_type": f.content_type,
+                "size": f.size,
+                "sha256": f.sha256,
+                "url": f"/api/v1/mailbox/messages/{message.pk}/files/{f.number}",
+            }
+            for f in queries.attachments(message)
+        ],
+        "steps": [
+            {
+                "seq": s.event.seq,
+                "state": s.event.state,
+                "at": s.event.at,
+                "digest": s.event.digest,
+                "record": s.event.record,
+                "seal": base64.b64encode(bytes(s.event.signature)).decode(),
+                "intact": s.check.intact,
+                "sealed": s.check.sealed,
+            }
+            for s in steps
+        ],
+    }
+
+
+def _consent(consent: Consent) -> dict[str, Any]:
+    return {
+        "id": consent.pk,
+        "mailbox": consent.mailbox_id,
+        "authority": _authority(consent.authority) if consent.authority is not None else None,
+        "given_at": consent.given_at,
+    }
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _invalid(field: str, message: str) -> ApiError:
+    return ApiError(
+        422,
+        "validation_error",
+        "Some fields are not valid.",
+        [{"field": field, "message": message}],
+    )
+
+
+def _refusal(exc: Exception) -> ApiError:
+    if isinstance(exc, ValidationError):
+        details = [
+            {"field": field, "message": str(messages[0])}
+            for field, messages in getattr(exc, "message_dict", {"": exc.messages}).items()
+        ]
+        return ApiError(422, "validation_error", "Some fields are not valid.", details)
+    if isinstance(exc, PermissionDenied):
+        return ApiError(403, "forbidden", str(exc))
+    return ApiError(409, "conflict", str(exc))  # pragma: no cover
+
+
+def _boxes(request: HttpRequest) -> list[Mailbox]:
+    return services.mailboxes_for(_user(request))
+
+
+def _box(request: HttpRequest, wanted: int | None) -> tuple[Mailbox, list[Mailbox]]:
+    boxes = _boxes(request)
+    if wanted is None:
+        return boxes[0], boxes
+    box = next((b for b in boxes if b.pk == wanted), None)
+    if box is None:
+        raise ApiError(404, "not_found", "No such mailbox.")
+    return box, boxes
+
+
+def _found(request: HttpRequest, message_id: int) -> Message:
+    message = queries.message_in(_boxes(request), message_id)
+    if message is None:
+        raise ApiError(404, "not_found", "No such message.")
+    return message
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@router.get("/messages", response=list[MessageOut], summary="My mailbox, newest first")
+def list_messages(
+    request: HttpRequest, response: HttpResponse, params: Query[ListParams]
+) -> list[dict[str, Any]]:
+    """Received and sent messages of the caller's own mailbox (or ``mailbox``, a business's
+    mailbox they hold a mandate for), newest first. When more follow, the answer carries a
+    `Link: <…?before=<cursor>>; rel="next"` header. Every page costs the same. The header
+    `X-Unread-Count` is the number of unread messages in the mailbox."""
+    auth.require_scope(request, "read")
+    box, _boxes_read = _box(request, params.mailbox)
+    before = None
+    if params.before is not None:
+        before = queries.decode_cursor(params.before)
+        if before is None:
+            raise _invalid("before", "Not a cursor of this mailbox.")
+    found = queries.page(box, before, params.limit)
+    if found.next_cursor:
+        following = request.GET.copy()
+        following["before"] = found.next_cursor
+        response["Link"] = f'<{request.path}?{following.urlencode()}>; rel="next"'
+    response["X-Unread-Count"] = str(queries.unread_count(box))
+    return [_message(m) for m in found.rows]
+
+
+@router.get("/messages/{message_id}", response=MessageDetailOut, summary="A message (opens it)")
+def get_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
+    """Reading a message opens it, as the mailbox page does: it is marked read and, for a
+    delivery, the `opened` step is recorded — the delivery takes legal effect now. The answer
+    carries the delivery's steps, each with its sealed record and the check of its seal."""
+    auth.require_scope(request, "read")
+    message = _found(request, message_id)
+    delivery = _delivery_of(message)
+    unopened = (
+        delivery is not None
+        and delivery.opened_at is None
+        and delivery.channel == Delivery.Channel.ELECTRONIC
+    )
+    if message.read_at is None or unopened:
+        deliveries.opened(Actor.from_request(request, via="api"), message)
+        message = _found(request, message_id)
+    return _detail(message)
+
+
+@router.get(
+    "/messages/{message_id}/files/{number}",
+    response={200: None},
+    summary="Download a message's file",
+)
+def get_file(request: HttpRequest, message_id: int, number: int) -> HttpResponseBase:
+    """The delivered act (its issued PDF) or a file attached to a sent letter. Audited."""
+    auth.require_scope(request, "read")
+    message = _found(request, message_id)
+    if message.document is None or not any(
+        f.number == number for f in queries.attachments(message)
+    ):
+        raise ApiError(404, "not_found", "No such file.")
+    response = read_version(
+        Actor.from_request(request, via="api"), message.document, number, message=message.pk
+    )
+    if response is None:  # pragma: no cover
+        raise ApiError(404, "not_found", "No such file.")
+    return response
+
+
+def _files(files: list[FileIn]) -> list[uploads.CheckedFile]:
+    checked = []
+    for index, given in enumerate(files):
+        field = f"files.{index}"
+        try:
+            uploads.check_size(len(given.content_base64) * 3 // 4)  # before decoding it
+            try:
+                data = base64.b64decode(given.content_base64, validate=True)
+            except (binascii.Error, ValueError):
+                raise _invalid(field, "Not valid base64.") from None
+            checked.append(uploads.check(given.name, data))
+        except ValidationError as exc:
+            raise _invalid(field, str(exc.messages[0])) from None
+    return checked
+
+
+@router.post(
+    "/messages",
+    response={200: MessageDetailOut, 201: MessageDetailOut},
+    summary="Send a letter to an authority (idempotent)",
+)
+def send_letter(
+    request: HttpRequest,
+    body: LetterIn,
+    idempotency_key: str | None = Header(
+        default=None,
+        alias="Idempotency-Key",
+        description="A key chosen by the client (or the body's `idempotency_key`).",
+    ),
+) -> Status[dict[str, Any]]:
+    """JSON, files as base64 (at most 5: PDF, PNG, JPEG). The letter is registered in the
+    authority's registry book at once — under the case's number when `case_id` is given — and
+    the answer is the receipt: `registry_number` and `registered_at`. 201 for a new letter;
+    200 with the same letter for a retry with the same idempotency key."""
+    auth.require_scope(request, "write")
+    key = idempotency_key or body.idempotency_key
+    if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
+        raise _invalid("idempotency_key", "The header and the body name different keys.")
+    box, _boxes_read = _box(request, body.mailbox)
+    authority = Authority.objects.filter(code=body.authority).first()
+    if authority is None:
+        raise _invalid("authority", "No such authority.")
+    case = None
+    if body.case_id is not None:
+        case = Case.objects.filter(pk=body.case_id, applicant=_user(request)).first()
+        if case is None:
+            raise _invalid("case_id", "Choose one of your cases at this authority.")
+    files = _files(body.files)
+    try:
+        message, created = services.send_letter(
+            Actor.from_request(request, via="api"),
+            box,
+            authority,
+            subject=body.subject,
+            body=body.body,
+            files=files,
+            case=case,
+            idempotency_key=key,
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        raise _refusal(exc) from None
+    found = queries.message_in([box], message.pk)
+    assert found is not None
+    return Status(201 if created else 200, _detail(found))
+
+
+def _answer(request: HttpRequest, delivery_id: int, accept: bool, reason: str) -> dict[str, Any]:
+    auth.require_scope(request, "write")
+    boxes = [b.pk for b in _boxes(request)]
+    found = Delivery.objects.filter(pk=delivery_id, message__mailbox__in=boxes).first()
+    if found is None:
+        raise ApiError(404, "not_found", "No such delivery.")
+    try:
+        done = deliveries.answer(
+            Actor.from_request(request, via="api"), found, accept=accept, reason=reason
+        )
+    except ValidationError as exc:
+        if "reason" in getattr(exc, "message_dict", {}):
+            raise _refusal(exc) from None
+        raise ApiError(409, "conflict", " ".join(exc.messages)) from None
+    except PermissionDenied as exc:
+        raise _refusal(exc) from None
+    return _delivery(done)
+
+
+@router.post("/deliveries/{delivery_id}/accept", response=DeliveryOut, summary="Accept a delivery")
+def accept_delivery(request: HttpRequest, delivery_id: int) -> dict[str, Any]:
+    """Once; 409 `conflict` if already answered or delivered by post."""
+    return _answer(request, delivery_id, True, "")
+
+
+@router.post("/deliveries/{delivery_id}/refuse", response=DeliveryOut, summary="Refuse a delivery")
+def refuse_delivery(request: HttpRequest, delivery_id: int, body: RefuseIn) -> dict[str, Any]:
+    """With a reason, once. The refusal is recorded; by law the document still counts as
+    delivered."""
+    return _answer(request, delivery_id, False, body.reason)
+
+
+@router.get("/consents", response=list[ConsentOut], summary="Consents in force")
+def list_consents(request: HttpRequest, mailbox: int | None = None) -> list[dict[str, Any]]:
+    """Consents to electronic delivery (ZUP art. 57) in force for the mailbox, the general
+    one first."""
+    auth.require_scope(request, "read")
+    box, _boxes_read = _box(request, mailbox)
+    return [_consent(c) for c in queries.consents(box)]
+
+
+@router.post(
+    "/consents",
+    response={200: ConsentOut, 201: ConsentOut},
+    summary="Consent to electronic delivery",
+)
+def give_consent(request: HttpRequest, body: ConsentIn) -> Status[dict[str, Any]]:
+    """From one authority (`authority`) or every authority (null). 201 when given now; 200 with
+    the consent already in force."""
+    auth.require_scope(request, "write")
+    box, _boxes_read = _box(request, body.mailbox)
+    authority = None
+    if body.authority is not None:
+        authority = Authority.objects.filter(code=body.authority, is_active=True).first()
+        if authority is None:
+            raise _invalid("authority", "No such authority.")
+    before = set(
+        Consent.objects.filter(mailbox=box, revoked_at__isnull=True).values_list("pk", flat=True)
+    )
+    try:
+        consent = services.give_consent(Actor.from_request(request, via="api"), box, authority)
+    except PermissionDenied as exc:
+        raise _refusal(exc) from None
+    return Status(200 if consent.pk in before else 201, _consent(consent))
+
+
+@router.delete("/consents/{consent_id}", response={204: None}, summary="Revoke a consent")
+def revoke_consent(request: HttpRequest, consent_id: int) -> Status[None]:
+    """Documents delivered from now on go by post (unless another consent or a law allows
+    electronic delivery); deliveries already made stand."""
+    auth.require_scope(request, "write")
+    boxes = [b.pk for b in _boxes(request)]
+    found = Consent.objects.filter(
+        pk=consent_id, mailbox__in=boxes, revoked_at__isnull=True
+    ).first()
+    if found is None:
+        raise ApiError(404, "not_found", "No such consent.")
+    try:
+        services.revoke_consent(Actor.from_request(request, via="api"), found)
+    except PermissionDenied as exc:  # pragma: no cover — the mailbox was just checked
+        raise _refusal(exc) from None
+    return Status(204, None)

@@ -327,7 +327,9 @@ def may_read(user: Any, mailbox: Mailbox) -> bool:
     now = timezone.now()
     return any(
         m.is_valid(now)
-        for m in Mandate.objects.filter(agent=user, company_id=mailbox.company_id, kind="company")
+        for m in Mandate.objects.filter(
+            agent=user, company_id=mailbox.company_id or 0, kind="company"
+        )
     )
 
 

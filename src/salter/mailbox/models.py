@@ -116,6 +116,11 @@ class Message(models.Model):
         indexes = [
             # The mailbox page: newest first, keyset-paginated on (created_at, id).
             models.Index(fields=["mailbox", "-created_at", "-id"], name="message_mailbox_idx"),
+            # The unread count of the navigation and the list: only the unread are indexed, so
+            # counting them reads the index alone, however long the mailbox's history.
+            models.Index(
+                fields=["mailbox"], condition=Q(read_at__isnull=True), name="message_unread_idx"
+            ),
             models.Index(fields=["authority", "direction", "-created_at"], name="message_auth_idx"),
         ]
         constraints = [
@@ -173,11 +178,28 @@ class Delivery(models.Model):
                 fields=["deemed_on"],
                 condition=Q(effective_at__isnull=True, channel="electronic"),
                 name="delivery_deemed_due_idx",
-            )
+            ),
+            # The officials' lists of deliveries not yet in effect ("waiting for the post").
+            models.Index(
+                fields=["state"],
+                condition=Q(effective_at__isnull=True),
+                name="delivery_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"delivery {self.pk}"
+
+    @property
+    def ground_text(self) -> str:
+        """The ground of electronic delivery in words (``ground`` is stored as ``consent:<id>``
+        or ``law:<the law>``)."""
+        kind, _sep, value = self.ground.partition(":")
+        if kind == "consent":
+            return str(_("The recipient's consent to electronic communication (ZUP art. 57)"))
+        if kind == "law":
+            return str(_("The law: %(law)s")) % {"law": value}
+        return str(_("none: no consent and no law allowing electronic delivery"))
 
 
 class DeliveryEvent(models.Model):

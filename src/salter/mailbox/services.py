@@ -206,6 +206,7 @@ def give_consent(actor: Actor, mailbox: Mailbox, authority: Authority | None = N
     ).first()
     if existing is not None:
         return existing
+    assert actor.user is not None  # _owned() required a user
     consent = Consent.objects.create(
         mailbox=mailbox, authority=authority, given_at=timezone.now(), given_by=actor.user
     )
@@ -249,7 +250,7 @@ def mailboxes_for(user: Any) -> list[Mailbox]:
     companies = [
         m.company_id
         for m in Mandate.objects.filter(agent=user, kind="company", revoked_at__isnull=True)
-        if m.is_valid(now)
+        if m.is_valid(now) and m.company_id is not None
     ]
     boxes = [own]
     for company_id in companies:

@@ -305,6 +305,8 @@ LOGGING["loggers"]["pyhanko"] = {"level": "ERROR"}  # type: ignore[index]
 LOGGING["loggers"]["pyhanko_certvalidator"] = {"level": "ERROR"}  # type: ignore[index]
 
 # --- E-mailbox, delivery and notifications (salter.mailbox) ---
+# The platform's name on its e-seal, which seals the evidence of deliveries.
+SALTER_PLATFORM_NAME = os.environ.get("SALTER_PLATFORM_NAME", "Šalter")
 # Unopened electronic deliveries are deemed delivered after this many days (ZUP: 15).
 SALTER_DEEMED_DELIVERY_DAYS = int(os.environ.get("SALTER_DEEMED_DELIVERY_DAYS", "15"))
 # The host part of notification Message-IDs.

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models.signals import pre_save
 from django.test.utils import CaptureQueriesContext
 
 from salter.authorities.models import Authority
@@ -22,6 +24,21 @@ from salter.mailbox.models import Notification
 from salter.mailbox.tests.conftest import NEWBORN_FORM, act, confirmed
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_readers() -> Iterator[None]:
+    """The notices are asserted in English (the source language): every user made in these
+    tests reads English (a user's language decides the language of their notifications)."""
+
+    def english(sender: Any, instance: User, **kwargs: Any) -> None:
+        if instance._state.adding:
+            instance.language = "en"
+
+    pre_save.connect(english, sender=User, dispatch_uid="english-readers")
+    yield
+    pre_save.disconnect(sender=User, dispatch_uid="english-readers")
+
 
 SUPPLEMENT = {"supplement_request": "Приложите извод из матичне књиге рођених."}
 DRAFT = {"decision_outcome": "granted", "decision_reasoning": "Услови су испуњени."}
@@ -123,7 +140,7 @@ def test_internal_procedures_notify_the_employee_and_accounting(
     cases.take_transition(act(head), case, "confirm")
     to_accounting = newest(accountant)
     assert "issue the pay slip" in to_accounting.subject
-    assert "Hours worked: 2,5" in to_accounting.body  # Serbian: a decimal comma
+    assert "Hours worked: 2.5" in to_accounting.body  # an English reader: a decimal point
 
 
 def test_a_step_nobody_is_told_of_costs_no_query_and_recipients_cost_a_fixed_few(

@@ -4,11 +4,13 @@ the official chose; the clock runs it."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db.models.signals import pre_save
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -21,6 +23,20 @@ from salter.mailbox.models import Notification
 from salter.mailbox.tests.conftest import NEWBORN_FORM, act
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_readers() -> Iterator[None]:
+    """The notices are asserted in English (the source language): every user made in these
+    tests reads English (a user's language decides the language of their notifications)."""
+
+    def english(sender: Any, instance: User, **kwargs: Any) -> None:
+        if instance._state.adding:
+            instance.language = "en"
+
+    pre_save.connect(english, sender=User, dispatch_uid="english-readers")
+    yield
+    pre_save.disconnect(sender=User, dispatch_uid="english-readers")
 
 
 def at(hour: int, day: int = 0) -> datetime:
