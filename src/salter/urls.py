@@ -1,7 +1,7 @@
 from django.urls import include, path
-from django.views.i18n import set_language
 
 from salter.core.api import build
+from salter.core.views import set_language
 from salter.identity import passkeys
 
 api = build()

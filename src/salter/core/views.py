@@ -50,3 +50,19 @@ def readyz(request: HttpRequest) -> JsonResponse:
 def home(request: HttpRequest) -> HttpResponse:
     groups = authority_queries.public_directory(catalog_queries.offered_services_prefetch())
     return render(request, "core/home.html", {"groups": groups})
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also remembers the choice on a logged-in user's account:
+    e-mails and other notifications are written in the language the user last chose."""
+    from django.conf import settings
+    from django.views.i18n import set_language as switch
+
+    from salter.identity.models import User
+
+    response = switch(request)
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and language in dict(settings.LANGUAGES):
+        User.objects.filter(pk=user.pk).exclude(language=language).update(language=language)
+    return response

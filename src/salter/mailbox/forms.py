@@ -113,6 +113,13 @@ class LetterForm(forms.Form):
         case, authority = data.get("case"), data.get("authority")
         if case is not None and authority is not None and case.authority_id != authority.pk:
             self.add_error("case", _("This case is at another authority: choose that one."))
+        if (
+            not (data.get("body") or "").strip()
+            and not data.get("attachments")
+            and "attachments" not in self.errors
+        ):
+            # Said with the other errors, not on the next try (the service checks it again).
+            self.add_error("body", _("Write the letter or attach a document."))
         return data
 
 

@@ -288,6 +288,11 @@ def test_errors_are_shown_beside_the_fields_and_nothing_typed_is_lost(
     too_many = [SimpleUploadedFile(f"{n}.png", PNG) for n in range(6)]
     response = client.post(WRITE, {**data, "subject": "Шест", "attachments": too_many})
     assert response.status_code == 400 and "Attach at most 5 files." in response.content.decode()
+    # An empty letter is told at once, with the other errors, not on the next try.
+    response = client.post(WRITE, {**data, "subject": "", "body": ""})
+    text = response.content.decode()
+    assert response.status_code == 400 and "Write the letter or attach a document." in text
+    assert 'id="id_subject_error"' in text
     assert not Message.objects.exists()
 
 
