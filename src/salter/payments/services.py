@@ -37,6 +37,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
@@ -328,7 +329,8 @@ def _notify_paid(order: PaymentOrder, *, all_paid: bool) -> None:
         "payments/notifications/paid.txt",
         {
             "registry_number": case.registry_number,
-            "fee": lambda: workflow.text(label) or order.fee_code,  # in the reader's language
+            # Evaluated when rendered, in the reader's language.
+            "fee": lazy(lambda: workflow.text(label) or order.fee_code, str)(),
             "amount": f"{order.amount:.2f}",
             "currency": order.currency,
             "reference": f"{order.model} {order.reference}",

@@ -185,6 +185,7 @@ def test_only_the_authoritys_money_people_confirm_payments(
 def test_when_every_fee_is_paid_the_case_moves_on(
     certificate: ServiceVersion, citizen: User, accountant: User, clerk: User
 ) -> None:
+    User.objects.filter(pk=citizen.pk).update(language="en")  # notices asserted in English
     case, (fee, copies) = apply(citizen, certificate, copies=1)
     today = timezone.localdate()
     services.confirm_manually(act(accountant), fee, "500", today, "признаница 1")
@@ -198,7 +199,9 @@ def test_when_every_fee_is_paid_the_case_moves_on(
     assert case.task.roles == ["clerk"]
     kinds = Notification.objects.filter(recipient=citizen, kind="payment")
     assert kinds.count() == 2  # one per fee (e-mail)
-    assert "Every fee of the case is now paid" in kinds.order_by("id").last().body  # type: ignore[union-attr]
+    body = kinds.order_by("id").last().body  # type: ignore[union-attr]
+    assert "Every fee of the case is now paid" in body
+    assert "Fee for the copies of the certificate" in body  # the fee's label, in English
     # …and on to the certificate, issued under the authority's seal.
     cases.take_transition(act(clerk), case, "start_review")
     issued = cases.take_transition(
