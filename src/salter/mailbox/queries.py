@@ -31,7 +31,14 @@ from salter.documents.models import DocumentVersion
 from salter.documents.queries import ISSUED_KINDS
 from salter.identity.models import Membership, User
 from salter.mailbox import evidence
-from salter.mailbox.models import Consent, Delivery, DeliveryEvent, Mailbox, Message
+from salter.mailbox.models import (
+    Consent,
+    Delivery,
+    DeliveryEvent,
+    Mailbox,
+    Message,
+    Notification,
+)
 
 PAGE_SIZE = 20
 OFFICIAL_PAGE_SIZE = 50
@@ -215,9 +222,6 @@ def words(delivery: Delivery) -> str:
 # --- a delivery's evidence -------------------------------------------------------------------
 
 
-NOTICE_CHANNELS = {"email": "e-mail", "sms": "SMS", "push": "push"}
-
-
 @dataclass(frozen=True)
 class Step:
     event: DeliveryEvent
@@ -236,7 +240,11 @@ def _step(event: DeliveryEvent, previous: str) -> Step:
         event,
         _check(event, previous),
         reason=str(record.get("reason", "")),
-        notice=NOTICE_CHANNELS.get(channel, channel),
+        notice=(  # the channel's name, in the reader's language
+            str(Notification.Channel(channel).label)
+            if channel in Notification.Channel.values
+            else channel
+        ),
     )
 
 
