@@ -33,6 +33,7 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,9 +74,6 @@ class DeliveryError(Exception):
 
 def mailbox_of(user: Any) -> Mailbox:
     """The citizen's own mailbox, made on first use (every citizen has one)."""
-    box = Mailbox.objects.filter(user=user).first()
-    if box is not None:
-        return box
     box, _created = Mailbox.objects.get_or_create(
         user=user, defaults={"kind": Mailbox.Kind.PERSON, "created_at": timezone.now()}
     )
@@ -83,15 +81,12 @@ def mailbox_of(user: Any) -> Mailbox:
 
 
 def consent_for(mailbox: Mailbox, authority_id: int) -> Consent | None:
-    """The consent in force for electronic communication with the authority: one given to it or
-    to every authority, not revoked."""
+    """The consent in force for electronic communication with the authority: one given to it,
+    else one given to every authority; not revoked."""
     return (
         Consent.objects.filter(mailbox=mailbox, revoked_at__isnull=True)
-        .filter(authority_id__in=[authority_id])
-        .order_by("-given_at")
-        .first()
-        or Consent.objects.filter(mailbox=mailbox, revoked_at__isnull=True, authority__isnull=True)
-        .order_by("-given_at")
+        .filter(Q(authority_id=authority_id) | Q(authority__isnull=True))
+        .order_by(F("authority_id").asc(nulls_last=True), "-given_at")
         .first()
     )
 

@@ -92,9 +92,7 @@ def send_letter(
         errors["files"] = _("Attach at most %(n)s files.") % {"n": MAX_FILES}
     if not authority.is_active:
         errors["authority"] = _("This authority does not receive letters here at the moment.")
-    if case is not None and (
-        case.authority_id != authority.pk or not _case_of(actor, mailbox, case)
-    ):
+    if case is not None and (case.authority_id != authority.pk or not _case_of(mailbox, case)):
         errors["case"] = _("Choose one of your cases at this authority.")
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
@@ -110,7 +108,7 @@ def send_letter(
         return existing, False
 
 
-def _case_of(actor: Actor, mailbox: Mailbox, case: Case) -> bool:
+def _case_of(mailbox: Mailbox, case: Case) -> bool:
     return mailbox.user_id is not None and case.applicant_id == mailbox.user_id
 
 
