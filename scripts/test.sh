@@ -37,6 +37,7 @@ deploy_check() {
   local key
   key=$("$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(64))')
   DJANGO_SETTINGS_MODULE=salter.settings.production SALTER_SECRET_KEY="$key" \
+    SALTER_PII_KEYS="deploy:$(python3 -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" \
     DATABASE_URL="sqlite:///$REPORTS/deploy.sqlite3" \
     "$BIN/salter" check --deploy --fail-level WARNING
 }

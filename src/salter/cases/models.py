@@ -22,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from salter.authorities.models import Authority, OrgUnit, RegistryBook
 from salter.catalog.models import Service, ServiceVersion
+from salter.core import confidentiality, pii
+from salter.core.confidentiality import Level
 
 
 class Case(models.Model):
@@ -39,7 +41,8 @@ class Case(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     number = models.PositiveIntegerField(_("number"))
     state = models.CharField(_("state"), max_length=50)
-    data = models.JSONField(_("form data"), default=dict)
+    # Personal numbers in the form data are stored encrypted (salter.core.pii).
+    data = pii.PersonalJSONField(_("form data"), default=dict)
     inputs = models.JSONField(_("input entered along the way"), default=dict)
     submitted_at = models.DateTimeField(_("submitted at"))
     deadline_at = models.DateField(_("legal deadline"), null=True, blank=True)
@@ -54,6 +57,18 @@ class Case(models.Model):
     last_sub_number = models.PositiveIntegerField(default=0)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # The unit that handles the case (its service's unit; none = the whole authority) and how
+    # confidential it is: officials read it only from that unit and up to their clearance,
+    # unless granted access (CaseGrant).
+    unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    confidentiality = models.CharField(
+        _("confidentiality"),
+        max_length=20,
+        choices=Level.choices,
+        default=confidentiality.DEFAULT_CASE_LEVEL,
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -154,6 +169,12 @@ class Task(models.Model):
     created_at = models.DateTimeField()
     # Set by the escalation job when the task is overdue: the head of unit sees it flagged.
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The case's unit and confidentiality rank (salter.core.confidentiality.rank), copied so the
+    # queue filters on them without reading the case.
+    unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         indexes = [
@@ -223,7 +244,7 @@ class Draft(models.Model):
         ServiceVersion, on_delete=models.CASCADE, related_name="drafts"
     )
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="drafts")
-    data = models.JSONField(default=dict)
+    data = pii.PersonalJSONField(default=dict)
     step = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField()
 
@@ -234,3 +255,32 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.applicant_id} {self.service_id}"
+
+
+class CaseGrant(models.Model):
+    """Access to one case given to an official outside its unit or above their clearance (a
+    colleague asked to advise, an inspector). Given and revoked by a head of unit of the case's
+    authority; both are audited. A grant is for reading; acting still needs the role."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=300)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField()
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    # An investigation: reads under this grant stay hidden from the persons concerned until
+    # this date (they appear in "Who accessed my data" after it).
+    hidden_until = models.DateTimeField(_("reads hidden until"), null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("access grant")
+        indexes = [models.Index(fields=["user", "case"], name="casegrant_user_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.user_id}"

@@ -26,6 +26,7 @@ from salter.cases import workflow
 from salter.cases.models import Approval, Case, CaseEvent, Draft, Task
 from salter.catalog import formulas
 from salter.catalog.models import Service, ServiceVersion
+from salter.core import confidentiality
 from salter.core.context import Actor
 from salter.documents.services import register_application
 from salter.identity.models import Delegation, Membership, Role, User
@@ -219,6 +220,8 @@ def _open_task(case: Case, now: datetime, *, new: bool = False) -> None:
         # While the case waits for the applicant the legal deadline is paused.
         "due_at": None if case.paused_at is not None else case.deadline_at,
         "created_at": now,
+        "unit_id": case.unit_id,
+        "level": confidentiality.rank(case.confidentiality),
     }
     if new:
         Task.objects.create(case=case, **values)
@@ -344,11 +347,16 @@ def _register(
         submitted_at=now,
         state_entered_at=now,
         idempotency_key=key,
+        unit_id=service.unit_id,
+        confidentiality=definition.get("confidentiality", confidentiality.DEFAULT_CASE_LEVEL),
     )
     _deadline(case)
     if workflow.waits_for_applicant(definition, case.state):  # e.g. waiting for the fee
         case.paused_at = now
     case.save(force_insert=True)
+    from salter.exchange import evidence, subjects  # the exchange builds on cases
+
+    subjects.on_submitted(case)
     register_application(actor, case)
     if definition.get("fees"):
         from salter.payments import services as payments  # payments build on cases
@@ -369,6 +377,7 @@ def _register(
     from salter.mailbox import case_notifications  # the mailbox builds on cases
 
     case_notifications.on_submitted(case)
+    evidence.on_submitted(case)
     audit.record(
         actor,
         "case.submitted",

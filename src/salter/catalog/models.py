@@ -35,6 +35,15 @@ class Service(LocalizedName):
         help_text=_("1 = password, 2 = two factors, 3 = high (qualified certificate or eID)."),
     )
     classification_code = models.CharField(_("classification code"), max_length=30, blank=True)
+    # The unit that handles the service's cases; empty = any unit of the authority.
+    unit = models.ForeignKey(
+        "authorities.OrgUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="services",
+        verbose_name=_("handling unit"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

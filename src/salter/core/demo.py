@@ -144,8 +144,8 @@ def seed() -> list[DemoAccount]:
     for email, name, jmbg in CITIZENS:
         if not User.objects.filter(email=email).exists():
             given, _sep, family = name.partition(" ")
-            person, _created = Person.objects.get_or_create(
-                jmbg=jmbg, defaults={"given_name": given, "family_name": family}
+            person, _created = Person.objects.get_or_create_jmbg(
+                jmbg, {"given_name": given, "family_name": family}
             )
             User.objects.create_user(
                 email,

@@ -18,6 +18,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from salter.authorities.models import Authority, Category, RegistryBook
+from salter.core import confidentiality
+from salter.core.confidentiality import Level
 
 
 class Document(models.Model):
@@ -44,6 +46,14 @@ class Document(models.Model):
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
     )
     verification_code = models.CharField(max_length=20, unique=True)
+    # Officials read a document only up to their clearance (a case's documents take the
+    # case's level when they are registered).
+    confidentiality = models.CharField(
+        _("confidentiality"),
+        max_length=20,
+        choices=Level.choices,
+        default=confidentiality.DEFAULT_CASE_LEVEL,
+    )
     # Number, subject, sender and recipient folded to lower case, in Cyrillic and in Latin:
     # a search matches whatever script and case it is typed in, on SQLite as on PostgreSQL.
     search_text = models.TextField(default="", editable=False)

@@ -7,29 +7,63 @@ from datetime import date
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from salter.authorities.models import Authority, OrgUnit
+from salter.core import confidentiality, pii
+from salter.core.confidentiality import Level
 from salter.identity import validators
 
 
-class Person(models.Model):
-    """A natural person, identified by JMBG (a register's data; the user account is separate)."""
+class PersonQuerySet(models.QuerySet["Person"]):
+    def by_jmbg(self, jmbg: str) -> PersonQuerySet:
+        """The person with this JMBG, found by its keyed hash (the number itself is stored
+        encrypted and cannot be compared in a query)."""
+        return self.filter(jmbg_hash__in=pii.blinds(jmbg))
 
-    jmbg = models.CharField(
-        _("JMBG"), max_length=13, unique=True, validators=[validators.validate_jmbg]
+    def get_or_create_jmbg(
+        self, jmbg: str, defaults: dict[str, Any] | None = None
+    ) -> tuple[Person, bool]:
+        """The person with this JMBG, made if there is none; two callers racing to make the
+        same person meet at the unique keyed hash and both get the one row."""
+        found = self.by_jmbg(jmbg).first()
+        if found is not None:
+            return found, False
+        try:
+            with transaction.atomic():
+                return self.create(jmbg=jmbg, **(defaults or {})), True
+        except IntegrityError:
+            return self.by_jmbg(jmbg).get(), False
+
+
+class Person(models.Model):
+    """A natural person, identified by JMBG (a register's data; the user account is separate).
+
+    The JMBG is stored encrypted (:mod:`salter.core.pii`), with its keyed hash for lookups. A
+    person without a JMBG is a user who registered without one: the access log still needs
+    someone to attribute reads of their data to."""
+
+    jmbg = pii.EncryptedTextField(
+        _("JMBG"), null=True, blank=True, validators=[validators.validate_jmbg]
     )
-    given_name = models.CharField(_("given name"), max_length=100)
-    family_name = models.CharField(_("family name"), max_length=100)
+    jmbg_hash = models.CharField(max_length=80, unique=True, null=True, editable=False)
+    given_name = models.CharField(_("given name"), max_length=100, blank=True)
+    family_name = models.CharField(_("family name"), max_length=100, blank=True)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+
+    objects: ClassVar[PersonQuerySet] = PersonQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("person")
 
     def __str__(self) -> str:
-        return f"{self.given_name} {self.family_name}"
+        return f"{self.given_name} {self.family_name}".strip() or f"#{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.jmbg_hash = pii.blind(self.jmbg) if self.jmbg else None
+        super().save(*args, **kwargs)
 
     @property
     def ref(self) -> str:
@@ -156,6 +190,13 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=30, choices=Role.choices)
+    # The highest confidentiality level of case and document this membership reads.
+    clearance = models.CharField(
+        _("clearance"),
+        max_length=20,
+        choices=Level.choices,
+        default=confidentiality.DEFAULT_CLEARANCE,
+    )
     valid_from = models.DateField(default=timezone.localdate)
     valid_until = models.DateField(null=True, blank=True)
 

@@ -78,14 +78,14 @@ def register(
     user.set_password(password)
     if jmbg:
         validators.validate_jmbg(jmbg)
-        if Person.objects.filter(jmbg=jmbg, user__isnull=False).exists():
+        if Person.objects.by_jmbg(jmbg).filter(user__isnull=False).exists():
             raise ValidationError(
                 {"jmbg": _("This JMBG belongs to an existing account. Log in instead.")}
             )
         given, _sep, family = user.full_name.partition(" ")
-        person, _created = Person.objects.get_or_create(
-            jmbg=jmbg,
-            defaults={
+        person, _created = Person.objects.get_or_create_jmbg(
+            jmbg,
+            {
                 "given_name": given,
                 "family_name": family,
                 "birth_date": validators.jmbg_birth_date(jmbg),

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "salter.documents",
     "salter.mailbox",
     "salter.payments",
+    "salter.exchange",
+    "salter.registers",
     "salter.identity",
 ]
 
@@ -326,3 +328,22 @@ SALTER_PUSH_ADAPTER = os.environ.get(
 )
 # Officials' daily digest of their queue is enqueued by the clock after this hour (local time).
 SALTER_DIGEST_HOUR = int(os.environ.get("SALTER_DIGEST_HOUR", "7"))
+
+# --- Data exchange, the access log, personal identifiers at rest (salter.exchange) ---
+# Keys that encrypt personal identifiers at rest and key their lookup hashes (salter.core.pii):
+# "<id>:<32 random bytes, base64url>", comma-separated, the current key first. Required in
+# production; development and tests use a fixed public key. Rotate with `salter rotate_pii_keys`.
+SALTER_PII_KEYS = os.environ.get(
+    "SALTER_PII_KEYS", "dev:ZGV2ZWxvcG1lbnQtb25seS1ub3Qtc2VjcmV0LXBpaS1rZXk"
+)
+# How long a register has to answer an ex officio query before the case is escalated to its
+# official (ZUP art. 103: 15 days), and how the platform retries in the meantime.
+SALTER_REGISTER_ANSWER_DAYS = float(os.environ.get("SALTER_REGISTER_ANSWER_DAYS", "15"))
+SALTER_REGISTER_TIMEOUT_SECONDS = float(os.environ.get("SALTER_REGISTER_TIMEOUT_SECONDS", "10"))
+SALTER_REGISTER_RETRY_SECONDS = float(os.environ.get("SALTER_REGISTER_RETRY_SECONDS", "60"))
+# Where the platform reaches the demo registers (salter.registers), which it calls over HTTP
+# like any other register even though they run in the same deployment.
+SALTER_REGISTERS_URL = os.environ.get("SALTER_REGISTERS_URL", SALTER_PUBLIC_URL + "/registers")
+# Reads of personal data are recorded in the access log (the Data Tracker). Never turned off
+# in a deployment; the benchmark turns it off to measure its cost.
+SALTER_ACCESS_LOG = env_bool("SALTER_ACCESS_LOG", True)

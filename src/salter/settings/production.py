@@ -8,6 +8,11 @@ from .base import SECRET_KEY, env_bool, os
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SALTER_SECRET_KEY must be set to at least 50 random characters.")
 
+if not os.environ.get("SALTER_PII_KEYS"):
+    raise ImproperlyConfigured(
+        "SALTER_PII_KEYS must be set: the keys that encrypt personal identifiers at rest."
+    )
+
 DEBUG = False
 SALTER_ENVIRONMENT = "production"
 SECURE_SSL_REDIRECT = env_bool("SALTER_SSL_REDIRECT", True)

@@ -1,0 +1,35 @@
+"""Confidentiality levels of cases and documents, and officials' clearances, in rising order.
+
+An official reads a case or a document only if its level is at most their clearance in the
+unit that handles it (or they were granted access to that case). Levels compare by rank."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    RESTRICTED = "restricted", _("Restricted")
+    INTERNAL = "internal", _("Internal")
+    CASE_CONFIDENTIAL = "case_confidential", _("Case-confidential")
+    CONFIDENTIAL = "confidential", _("Confidential")
+    SECRET = "secret", _("Secret")
+
+
+RANKS: dict[str, int] = {value: rank for rank, value in enumerate(Level.values)}
+# A case's level when its service's definition names none: it holds an applicant's personal
+# data, read by the officials who handle it.
+DEFAULT_CASE_LEVEL = Level.RESTRICTED.value
+# An official's clearance unless their membership says otherwise: everything but the
+# case-confidential and classified levels, which need a higher clearance or a grant.
+DEFAULT_CLEARANCE = Level.INTERNAL.value
+
+
+def rank(level: str) -> int:
+    return RANKS[level]
+
+
+def within(level: str, clearance: str) -> bool:
+    return RANKS[level] <= RANKS[clearance]

@@ -1,0 +1,1 @@
+"""The demo registers\x27 own tables."""
