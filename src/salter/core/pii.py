@@ -140,13 +140,9 @@ def blinds(value: str) -> list[str]:
 
 
 def looks_like_jmbg(value: str) -> bool:
-    """A 13-digit string with a valid JMBG date and check digit: treated as a personal number
-    wherever it is stored, whatever the form field is called."""
-    if len(value) != 13 or not value.isdigit() or not value.isascii():
-        return False
-    from salter.identity.validators import jmbg_birth_date, jmbg_check_digit
-
-    return jmbg_birth_date(value) is not None and jmbg_check_digit(value[:12]) == int(value[12])
+    """Thirteen digits: treated as a personal number wherever it is stored, whatever the form
+    field is called — even with a wrong check digit (a mistyped number is still someone's)."""
+    return len(value) == 13 and value.isdigit() and value.isascii()
 
 
 def seal_tree(value: Any) -> Any:
@@ -196,7 +192,7 @@ def identifiers_in(value: Any) -> Iterable[str]:
 # --- model fields ------------------------------------------------------------------------------
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """A text stored encrypted (:func:`encrypt`); read back in clear. It cannot be filtered
     on — pair it with a keyed-hash column for lookups."""
 
@@ -210,7 +206,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         return encrypt(value)
 
 
-class PersonalJSONField(models.JSONField):  # type: ignore[type-arg]
+class PersonalJSONField(models.JSONField):
     """A JSON document whose personal numbers are stored encrypted, read back in clear."""
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
