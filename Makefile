@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := python3
 
-.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases benchmark-documents benchmark-mailbox openapi messages clean
+.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases benchmark-documents benchmark-mailbox benchmark-exchange openapi messages clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -75,3 +75,8 @@ benchmark-notifications: install
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules var .pytest_cache .mypy_cache .ruff_cache
+
+## make benchmark-exchange: the cost of logging a case read (on/off in one run) and "Who
+## accessed my data" with 100,000 of 10,000,000 access records, on PostgreSQL (docs/benchmarks.md).
+benchmark-exchange: install
+	$(BIN)/python -m benchmarks.exchange
