@@ -235,6 +235,10 @@ def act_text(event: CaseEvent) -> str:
         return f"{label}, {event.payload.get('registry_number', '')}"
     if event.kind == CaseEvent.Kind.LETTER:
         return str(event.payload.get("registry_number", ""))
+    if event.kind == CaseEvent.Kind.EVIDENCE:  # a piece of evidence: which, and what came of it
+        from salter.exchange import evidence  # the exchange builds on cases
+
+        return evidence.event_text(event.payload)
     if event.kind not in (CaseEvent.Kind.DOCUMENT, CaseEvent.Kind.DRAFTED):
         return ""
     label = workflow.text(event.payload.get("label")) or str(event.payload.get("code", ""))

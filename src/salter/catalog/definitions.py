@@ -130,6 +130,7 @@ class _Semantics:
         self._codes()
         self._notifications()
         self._fees()
+        self._evidence()
         return self.errors
 
     # --- form -------------------------------------------------------------------------------
@@ -491,6 +492,70 @@ class _Semantics:
                         % {"code": item["code"]},
                     )
                 seen.add(item["code"])
+
+    def _evidence(self) -> None:
+        """Evidence from a register: the query's inputs are fields of the form, the field by
+        which the applicant chooses to bring it is a tick box, and a step that waits for the
+        evidence has some to wait for."""
+        properties = self.d["form"]["schema"]["properties"]
+        asked = False
+        for i, item in enumerate(self.d.get("evidence", [])):
+            path = pointer("evidence", i)
+            inputs = item.get("inputs", {})
+            asked = asked or bool(item.get("register_query"))
+            if inputs and not item.get("register_query"):
+                self.error(
+                    path + "/inputs",
+                    _("The inputs are for a register query: name it in “register_query”."),
+                )
+            for name, field in inputs.items():
+                if field not in self.form_fields:
+                    self.error(
+                        path + pointer("inputs", name),
+                        _(
+                            "The query's input “%(input)s” takes “%(field)s”, which is not a "
+                            "field of the form."
+                        )
+                        % {"input": name, "field": field},
+                    )
+            bring = item.get("bring_field")
+            if bring is None:
+                continue
+            if not item.get("applicant_may_bring"):
+                self.error(
+                    path + "/bring_field",
+                    _(
+                        "The applicant may not bring this evidence, so there is nothing to "
+                        "choose: set “applicant_may_bring” or remove “bring_field”."
+                    ),
+                )
+            field = properties.get(bring)
+            if field is None:
+                self.error(
+                    path + "/bring_field",
+                    _("“%(field)s” is not a field of the form.") % {"field": bring},
+                )
+            elif not isinstance(field, Mapping) or field.get("type") != "boolean":
+                self.error(
+                    path + "/bring_field",
+                    _(
+                        "“%(field)s” must be a yes/no field (type boolean): the applicant "
+                        "ticks it to bring the evidence."
+                    )
+                    % {"field": bring},
+                )
+        if asked:
+            return
+        for i, t in enumerate(self.transitions):
+            if t.get("requires_evidence"):
+                self.error(
+                    pointer("workflow", "transitions", i, "requires_evidence"),
+                    _(
+                        "Transition “%(id)s” waits for evidence from registers, but no "
+                        "evidence names a register query."
+                    )
+                    % {"id": t["id"]},
+                )
 
     def _notifications(self) -> None:
         transition_ids = {t["id"] for t in self.transitions}

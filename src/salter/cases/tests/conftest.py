@@ -20,7 +20,7 @@ OVERTIME_FORM = {
     "planned_hours": 3,
     "reason": "Годишњи извештај мора у понедељак.",
 }
-NEWBORN_FORM = {
+NEWBORN_FORM: dict[str, Any] = {
     "parent_name": "Јована Јовановић",
     "parent_jmbg": "0101990715001",
     "parent_address": "Српских владара 1, Сурдулица",
@@ -29,6 +29,10 @@ NEWBORN_FORM = {
     "child_name": "Лука Јовановић",
     "child_jmbg": "0111026710012",
     "child_birth_date": "2026-11-01",
+    # The applicant brings the birth and residence records: the decision step, which waits for
+    # evidence from registers, is not held up in tests that are not about the exchange (those
+    # of salter.exchange untick it).
+    "bring_evidence": True,
 }
 
 

@@ -1,9 +1,10 @@
 """``salter clock``: enqueue the periodic jobs — timed transitions, escalation of overdue
 tasks, closing the registry year after 31 December, deeming unopened deliveries delivered after
-the legal period, and the officials' daily digest of their queue (from ``SALTER_DIGEST_HOUR``,
-once a day each) — every ``SALTER_CLOCK_SECONDS`` (default 300), for ``salter db_worker`` to
-run. ``--once`` enqueues them one time and exits (for cron or a systemd timer); ``--run`` runs
-them in this process instead of enqueueing them."""
+the legal period, the officials' daily digest of their queue (from ``SALTER_DIGEST_HOUR``,
+once a day each), asking registers for the evidence cases wait for, and telling people of
+the reads of their data that became visible — every ``SALTER_CLOCK_SECONDS`` (default 300),
+for ``salter db_worker`` to run. ``--once`` enqueues them one time and exits (for cron or a
+systemd timer); ``--run`` runs them in this process instead of enqueueing them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from salter.cases import tasks, timers
 from salter.core.context import Actor
 from salter.documents import yearend
+from salter.exchange import evidence, notices
+from salter.exchange import tasks as exchange_tasks
 from salter.mailbox import delivery, digest
 from salter.mailbox import tasks as mailbox_tasks
 
@@ -38,10 +41,14 @@ class Command(BaseCommand):
                 carried = sum(e.carried_over for e in ended)
                 digests = digest.enqueue_digests()
                 deemed = delivery.deem_due()
+                asked = sum(evidence.ask_due().values())
+                announced = notices.announce().notices
                 self.stdout.write(
                     f"timers taken: {fired}, tasks escalated: {flagged}, "
                     f"registry years closed: {len(ended)}, cases carried over: {carried}, "
-                    f"digests queued: {digests}, deliveries deemed delivered: {deemed}"
+                    f"digests queued: {digests}, deliveries deemed delivered: {deemed}, "
+                    f"evidence requests asked: {asked}, "
+                    f"notices of reads of personal data queued: {announced}"
                 )
             else:
                 tasks.run_timers.enqueue()
@@ -49,9 +56,11 @@ class Command(BaseCommand):
                 tasks.close_past_years.enqueue()
                 mailbox_tasks.send_digests.enqueue()
                 mailbox_tasks.deem_deliveries.enqueue()
+                exchange_tasks.ask_evidence.enqueue()
+                exchange_tasks.announce_reads.enqueue()
                 self.stdout.write(
                     "enqueued: run_timers, escalate_overdue, close_past_years, send_digests, "
-                    "deem_deliveries"
+                    "deem_deliveries, ask_evidence, announce_reads"
                 )
             if options["once"]:
                 return

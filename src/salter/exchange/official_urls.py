@@ -1,0 +1,13 @@
+"""The official's decisions about a case's evidence, mounted at /official/evidence/."""
+
+from django.urls import path
+
+from salter.exchange import evidence_views
+
+app_name = "evidence"
+
+urlpatterns = [
+    path("<int:evidence_id>/ask-again/", evidence_views.ask_again, name="ask_again"),
+    path("<int:evidence_id>/brought/", evidence_views.brought, name="brought"),
+    path("<int:evidence_id>/without/", evidence_views.without, name="without"),
+]

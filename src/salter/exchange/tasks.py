@@ -1,0 +1,24 @@
+"""Background tasks of the exchange (Django Tasks API). A submission that needs evidence from a
+register enqueues :func:`ask_evidence` after its commit, and ``salter clock`` enqueues it every
+round, for ``salter db_worker`` to run; ``salter exchange_worker`` does the same work in a
+loop of its own. Any number of runs at once ask each due request once
+(:func:`salter.exchange.evidence.ask_due` claims before it asks)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from salter.exchange import evidence, notices
+
+
+@task()
+def ask_evidence() -> int:
+    """Ask the registers for the evidence that is due; how many requests were handled."""
+    return sum(evidence.ask_due().values())
+
+
+@task()
+def announce_reads() -> int:
+    """Tell people of the reads of their data that became visible since the last run; how
+    many notifications were queued."""
+    return notices.announce().notices
