@@ -113,6 +113,9 @@ class CaseEvent(models.Model):
         CARRIED_OVER = "carried_over", _("Carried over into the new year's registry book")
         LETTER = "letter", _("Letter received from the applicant")
         DELIVERY = "delivery", _("Delivery")
+        ACCESS_GRANTED = "access_granted", _("Access to the case granted")
+        ACCESS_REVOKED = "access_revoked", _("Access to the case revoked")
+        EVIDENCE = "evidence", _("Evidence from a register")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from salter.cases import official_views
+from salter.cases import grant_views, official_views
 from salter.documents import case_views
 
 urlpatterns = [
@@ -18,6 +18,12 @@ urlpatterns = [
     path("<int:case_id>/release/", official_views.release, name="case_release"),
     path("<int:case_id>/assign/", official_views.assign, name="case_assign"),
     path("<int:case_id>/comments/", official_views.comment, name="case_comment"),
+    path("<int:case_id>/access/", grant_views.access, name="case_access"),
+    path(
+        "<int:case_id>/access/<int:grant_id>/revoke/",
+        grant_views.revoke,
+        name="case_access_revoke",
+    ),
     path(
         "<int:case_id>/documents/<int:document_id>/v<int:number>/",
         case_views.official_download,

@@ -3,28 +3,37 @@
 Each read takes a fixed number of queries whatever the number of cases, events or tasks, and
 each is backed by an index (see ``models.py``). Definitions are large documents shared by many
 cases, so lists load each distinct definition once rather than once per row.
+
+Who reads a case as an official (see ``docs/confidentiality.md``): someone who holds a
+membership — or stands in for someone who does — in the case's authority that *reaches* the
+case (its unit, a unit above it as head of unit, or a role that serves the whole authority)
+with a clearance at least the case's confidentiality level; or someone holding a grant to that
+one case (:class:`~salter.cases.models.CaseGrant`), for reading only.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
+from operator import or_
 
-from django.db.models import Case as Choose
-from django.db.models import F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.expressions import Combinable, CombinedExpression
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
+from salter.authorities.models import OrgUnit
 from salter.cases import workflow
-from salter.cases.models import Case, CaseEvent, Task
+from salter.cases.models import Case, CaseEvent, CaseGrant, Task
 from salter.cases.services import ROLE_BITS
 from salter.catalog.models import ServiceVersion
 from salter.core import calendar
+from salter.core.confidentiality import RANKS, Level
 from salter.identity.models import Delegation, Membership, Role, User
 
 NEAR_DEADLINE_WORKING_DAYS = 3
@@ -66,6 +75,8 @@ class CaseView:
 
 
 def official_roles(user: User, authority_id: int) -> set[str]:
+    """Every role ``user`` holds today in the authority, in any unit. Says who works there,
+    not who reads a given case: that is :func:`sees`."""
     return set(
         Membership.objects.in_force()
         .filter(user=user, unit__authority_id=authority_id)
@@ -73,10 +84,241 @@ def official_roles(user: User, authority_id: int) -> set[str]:
     )
 
 
+# --- who reads a case as an official -----------------------------------------------------------
+
+# Roles that serve the whole authority rather than one unit: the registry office registers and
+# routes every unit's mail, the archivist keeps every unit's records, the authority's
+# administrator answers for its organisation and grants access to its cases. They reach every
+# unit's cases, still only up to their clearance.
+AUTHORITY_WIDE = frozenset(
+    {Role.REGISTRY_CLERK.value, Role.ARCHIVIST.value, Role.AUTHORITY_ADMIN.value}
+)
+# Who may give an official access to one case (salter.cases.grants).
+GRANTING = frozenset({Role.HEAD_OF_UNIT.value, Role.AUTHORITY_ADMIN.value})
+# A level or clearance the code does not know (a hand-edited row) ranks as follows: a case at
+# an unknown level is treated as the most secret, an unknown clearance as no clearance at all.
+UNKNOWN_LEVEL = len(RANKS)
+UNKNOWN_CLEARANCE = -1
+
+
+def level_rank(level: str) -> int:
+    return RANKS.get(level, UNKNOWN_LEVEL)
+
+
+def clearance_rank(clearance: str) -> int:
+    return RANKS.get(clearance, UNKNOWN_CLEARANCE)
+
+
+def levels_up_to(rank: int) -> list[str]:
+    """The levels a clearance of ``rank`` reads, for ``confidentiality__in`` filters."""
+    return [level for level in Level.values if RANKS[level] <= rank]
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A place from which an official reads an authority's cases: one of their memberships
+    (``own``), or the membership of someone they stand in for today as a deputy or by
+    delegation — a stand-in reads what their principal reads in that role and unit, no more."""
+
+    authority_id: int
+    role: str
+    unit_id: int
+    clearance: str
+    own: bool
+
+
+def seats(
+    user: User,
+    *,
+    authority: int | None = None,
+    roles: Iterable[str] | None = None,
+    day: date | None = None,
+) -> list[Seat]:
+    """The user's seats today (in one authority, in some roles): one query, their own
+    memberships and their principals' delegated ones together (UNION), each side read by an
+    index on the user (the principal's memberships only for the unit and role delegated)."""
+    day = day or timezone.localdate()
+    own = Membership.objects.in_force(day).filter(user=user)
+    standing = Delegation.objects.in_force(day).filter(delegate=user)
+    if authority is not None:
+        own = own.filter(unit__authority_id=authority)
+        standing = standing.filter(unit__authority_id=authority)
+    if roles is not None:
+        wanted = list(roles)
+        own = own.filter(role__in=wanted)
+        standing = standing.filter(role__in=wanted)
+    principals = (
+        Membership.objects.in_force(day)
+        .filter(user_id__in=standing.values("principal_id"))
+        .filter(
+            Exists(
+                standing.filter(
+                    principal_id=OuterRef("user_id"),
+                    unit_id=OuterRef("unit_id"),
+                    role=OuterRef("role"),
+                )
+            )
+        )
+    )
+    columns = ("unit__authority_id", "role", "unit_id", "clearance", "own")
+    rows = (
+        own.annotate(own=Value(True))
+        .values_list(*columns)
+        .union(principals.annotate(own=Value(False)).values_list(*columns))
+    )
+    return [Seat(a, role, unit, clearance, bool(mine)) for a, role, unit, clearance, mine in rows]
+
+
+def unit_path(unit_id: int | None) -> list[int]:
+    """``unit_id`` and the units above it, nearest first: one query per three levels."""
+    if unit_id is None:
+        return []
+    path = [unit_id]
+    while len(path) < 50:  # a parent loop made by hand must not loop here
+        row = (
+            OrgUnit.objects.filter(pk=path[-1])
+            .values_list("parent_id", "parent__parent_id", "parent__parent__parent_id")
+            .first()
+        )
+        above = [u for u in (row or ()) if u is not None]
+        if any(u in path for u in above):
+            break
+        path.extend(above)
+        if len(above) < 3:
+            break
+    return path
+
+
+def _reaches(seat: Seat, case: Case, path: Callable[[], list[int]]) -> bool:
+    if seat.authority_id != case.authority_id:
+        return False
+    if level_rank(case.confidentiality) > clearance_rank(seat.clearance):
+        return False
+    if case.unit_id is None or seat.role in AUTHORITY_WIDE or seat.unit_id == case.unit_id:
+        return True
+    # A head of unit oversees the units below theirs.
+    return seat.role == Role.HEAD_OF_UNIT and seat.unit_id in path()[1:]
+
+
+def reaching_seats(case: Case, user: User) -> list[Seat]:
+    """The user's seats that reach ``case``: one query (two for the head of a unit above the
+    case's, who needs the units' line). Kept on the case, so the page asks once."""
+    cached = case.__dict__.get("_reaching")
+    if cached is not None and cached[0] == user.pk:
+        return list(cached[1])
+    line: list[int] | None = None
+
+    def path() -> list[int]:
+        nonlocal line
+        if line is None:
+            line = unit_path(case.unit_id)
+        return line
+
+    found = [s for s in seats(user, authority=case.authority_id) if _reaches(s, case, path)]
+    case.__dict__["_reaching"] = (user.pk, tuple(found))
+    return found
+
+
+def sees(case: Case, user: User) -> bool:
+    """Whether ``user`` reads ``case`` as an official through their own roles (a grant aside)."""
+    return bool(reaching_seats(case, user))
+
+
+def case_roles(case: Case, user: User) -> tuple[dict[str, int], set[str]]:
+    """The roles in which ``user`` may act on ``case``: their own (role → the unit they act
+    from) and those they hold standing in for someone. A grant gives none."""
+    own: dict[str, int] = {}
+    standing: set[str] = set()
+    for seat in reaching_seats(case, user):
+        if seat.own:
+            own.setdefault(seat.role, seat.unit_id)
+        else:
+            standing.add(seat.role)
+    return own, standing
+
+
+def reach_filters(case: Case) -> tuple[Q, Q]:
+    """Conditions on :class:`Membership` rows and on :class:`Delegation` rows (of anyone)
+    that reach ``case`` — the same rule as :func:`reaching_seats`, for lists of officials
+    (whom a task may be given to). A delegation reaches it when its unit and role do and the
+    principal's membership in them is cleared for the case's level. One query for the
+    units' line when the case has a unit."""
+    rank = level_rank(case.confidentiality)
+    cleared = [level for level in Level.values if RANKS[level] >= rank]
+    scope = Q()
+    if case.unit_id is not None:
+        above = unit_path(case.unit_id)[1:]
+        scope = (
+            Q(unit_id=case.unit_id)
+            | Q(role__in=sorted(AUTHORITY_WIDE))
+            | Q(role=Role.HEAD_OF_UNIT, unit_id__in=above)
+        )
+    memberships = Q(unit__authority_id=case.authority_id, clearance__in=cleared) & scope
+    delegations = (
+        Q(unit__authority_id=case.authority_id)
+        & scope
+        & Q(
+            Exists(
+                Membership.objects.in_force().filter(
+                    user_id=OuterRef("principal_id"),
+                    unit_id=OuterRef("unit_id"),
+                    role=OuterRef("role"),
+                    clearance__in=cleared,
+                )
+            )
+        )
+    )
+    return memberships, delegations
+
+
+def may_grant(case: Case, user: User) -> bool:
+    """A head of unit or administrator who reaches the case (or stands in for one) may give
+    others access to it."""
+    return any(s.role in GRANTING for s in reaching_seats(case, user))
+
+
+def active_grant(case: Case, user: User) -> CaseGrant | None:
+    """The user's grant to ``case`` in force now (not revoked, not expired): one query on
+    the (user, case) index."""
+    now = timezone.now()
+    return (
+        CaseGrant.objects.filter(case_id=case.pk, user_id=user.pk, revoked_at__isnull=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .order_by("-granted_at", "-id")
+        .first()
+    )
+
+
+def _official_access(case: Case, user: User) -> bool:
+    """Whether ``user`` reads ``case`` as an official; sets ``case.access_grant`` to the grant
+    when only a grant lets them (else None), so reads under it carry its hidden-until."""
+    case.access_grant = None  # type: ignore[attr-defined]
+    case.may_grant_access = False  # type: ignore[attr-defined]
+    if sees(case, user):
+        case.may_grant_access = may_grant(case, user)  # type: ignore[attr-defined]
+        return True
+    if not user.is_official:  # a grant is only ever given to an official
+        return False
+    grant = active_grant(case, user)
+    case.access_grant = grant  # type: ignore[attr-defined]
+    return grant is not None
+
+
+def may_read(case: Case, user: User) -> bool:
+    """Whether ``user`` may read ``case`` at all: its applicant, or an official who sees it
+    (own roles or a grant). For reads of a case's parts (payments, documents) by id."""
+    return case.applicant_id == user.pk or _official_access(case, user)
+
+
 def visible_case(case_id: int, user: User) -> tuple[Case, bool] | None:
-    """The case if ``user`` may see it — as its applicant (``False``) or as an official of
-    its authority (``True``) — else ``None``, so callers answer 404 and never reveal that
-    someone else's case exists."""
+    """The case if ``user`` may see it — as its applicant (``False``) or as an official who
+    reaches it or holds a grant to it (``True``) — else ``None``, so callers answer 404 and
+    never reveal that someone else's case exists. Three queries at most: the case, the
+    caller's seats, a grant only when the seats do not reach the case.
+
+    ``case.access_grant`` is the grant when access came only from one (reads under it are
+    logged with its hidden-until), else None; ``case.may_grant_access`` says whether the
+    caller may give others access to it."""
     case = (
         Case.objects.select_related("service_version__service__authority", "task__assignee")
         .filter(pk=case_id)
@@ -85,10 +327,21 @@ def visible_case(case_id: int, user: User) -> tuple[Case, bool] | None:
     if case is None:
         return None
     if case.applicant_id == user.pk:
+        case.access_grant = None  # type: ignore[attr-defined]
+        case.may_grant_access = False  # type: ignore[attr-defined]
         return case, False  # the applicant's view, even if they work at the authority
-    if official_roles(user, case.authority_id):
+    if _official_access(case, user):
         return case, True
     return None
+
+
+def case_grants(case: Case) -> list[CaseGrant]:
+    """Every grant of a case, newest first, with who holds and gave it: one query."""
+    return list(
+        CaseGrant.objects.filter(case=case)
+        .select_related("user", "granted_by", "revoked_by")
+        .order_by("-granted_at", "-id")
+    )
 
 
 def case_with_timeline(case_id: int, user: User) -> CaseView | None:
@@ -154,6 +407,34 @@ def _marks(due: date | None, today: date) -> tuple[bool, bool]:
     return False, calendar.working_days_between(today, due) <= NEAR_DEADLINE_WORKING_DAYS
 
 
+def queue_scope(
+    user: User, *, authority: int | None = None, day: date | None = None
+) -> tuple[list[int], Q] | None:
+    """The tasks ``user`` may act on, as the authorities to read and a condition on
+    :class:`~salter.cases.models.Task` (one query, for the seats); None if they have no seat.
+
+    Seats of one authority, unit and clearance share one role mask, so the condition has one
+    term per such group: (authority, level within clearance, roles intersect, unit)."""
+    groups: dict[tuple[int, int | None, int], int] = {}
+    for seat in seats(user, authority=authority, day=day):
+        unit = None if seat.role in AUTHORITY_WIDE else seat.unit_id
+        key = (seat.authority_id, unit, clearance_rank(seat.clearance))
+        groups[key] = groups.get(key, 0) | ROLE_BITS.get(seat.role, 0)
+    terms = []
+    for (authority_id, unit_id, rank), mask in groups.items():
+        if not mask or rank < 0:
+            continue
+        term = Q(authority_id=authority_id, level__lte=rank) & Q(
+            GreaterThan(F("role_mask").bitand(mask), 0)
+        )
+        if unit_id is not None:
+            term &= Q(unit_id=unit_id) | Q(unit__isnull=True)
+        terms.append(term)
+    if not terms:
+        return None
+    return sorted({a for a, _u, _r in groups}), reduce(or_, terms)
+
+
 def work_queue(
     user: User,
     *,
@@ -164,31 +445,24 @@ def work_queue(
     after: QueuePosition | None = None,
     limit: int = 50,
 ) -> list[QueueItem]:
-    """Open tasks that ``user`` may act on — a task's roles intersect the roles the user holds
-    in the task's authority — earliest deadline first (none last, then by id), in three
-    queries: the user's roles, the tasks, the distinct definitions.
+    """Open tasks that ``user`` may act on — a task's roles intersect the roles of one of the
+    user's seats in the task's authority, the task is in that seat's unit (or in none; any
+    unit for a role that serves the whole authority) and its level is within the seat's
+    clearance — earliest deadline first (none last, then by id), in three queries: the
+    user's seats, the tasks, the distinct definitions.
 
     ``after`` is the position ``(due_at, id)`` of the last task of the previous page (see
     :func:`queue_position`): the tasks after it are returned, read by the same index range
-    scan whatever the page's depth (keyset paging)."""
+    scan whatever the page's depth (keyset paging). The unit and level conditions filter the
+    rows of that scan (see ``docs/confidentiality.md`` on the index)."""
     today = timezone.localdate()
-    masks: dict[int, int] = {}
-    memberships = Membership.objects.in_force(today).filter(user=user)
-    if authority is not None:
-        memberships = memberships.filter(unit__authority_id=authority)
-    for authority_id, role in memberships.values_list("unit__authority_id", "role"):
-        masks[authority_id] = masks.get(authority_id, 0) | ROLE_BITS.get(role, 0)
-    if not masks:
+    scope = queue_scope(user, authority=authority, day=today)
+    if scope is None:
         return []
-    mine = Choose(
-        *(When(authority_id=a, then=Value(m)) for a, m in masks.items()),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
+    authorities, where = scope
     tasks = (
-        Task.objects.filter(authority_id__in=list(masks))
-        .annotate(hit=CombinedExpression(F("role_mask"), Combinable.BITAND, mine))
-        .filter(hit__gt=0)
+        Task.objects.filter(authority_id__in=authorities)
+        .filter(where)
         .select_related("case__service_version__service__authority", "assignee")
         .defer("case__data", "case__inputs", "case__service_version__definition")
     )
@@ -224,37 +498,65 @@ def stand_in_roles(user: User, authority_id: int) -> set[str]:
     )
 
 
-def _headed_authorities(user: User) -> set[int]:
-    """The authorities where ``user`` is a head of unit today, or stands in for one."""
-    heads = {"role": Role.HEAD_OF_UNIT}
-    return set(
-        Membership.objects.in_force()
-        .filter(user=user, **heads)
-        .values_list("unit__authority_id", flat=True)
-    ) | set(
-        Delegation.objects.in_force()
-        .filter(delegate=user, **heads)
-        .values_list("unit__authority_id", flat=True)
-    )
+def _escalation_scope(user: User) -> tuple[list[int], Q] | None:
+    """Where ``user`` oversees flagged tasks: per seat as head of unit (their own or one they
+    stand in for), the tasks of that unit and every unit below it — or of no unit — within
+    the seat's clearance. Two queries: the seats, the units of those authorities."""
+    heads = seats(user, roles=[Role.HEAD_OF_UNIT])
+    if not heads:
+        return None
+    authorities = sorted({h.authority_id for h in heads})
+    children: dict[int, list[int]] = {}
+    for unit_id, parent_id in OrgUnit.objects.filter(authority_id__in=authorities).values_list(
+        "id", "parent_id"
+    ):
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(unit_id)
+    terms = []
+    for head in heads:
+        rank = clearance_rank(head.clearance)
+        if rank < 0:
+            continue
+        below, todo = {head.unit_id}, [head.unit_id]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in below:
+                    below.add(child)
+                    todo.append(child)
+        terms.append(
+            Q(authority_id=head.authority_id, level__lte=rank)
+            & (Q(unit__isnull=True) | Q(unit_id__in=sorted(below)))
+        )
+    if not terms:
+        return None
+    return authorities, reduce(or_, terms)
 
 
 def escalated_count(user: User) -> int:
     """How many flagged overdue tasks wait for ``user`` as a head of unit (three queries)."""
-    authorities = _headed_authorities(user)
-    if not authorities:
+    scope = _escalation_scope(user)
+    if scope is None:
         return 0
-    return Task.objects.filter(authority_id__in=authorities, escalated_at__isnull=False).count()
+    authorities, where = scope
+    return (
+        Task.objects.filter(authority_id__in=authorities, escalated_at__isnull=False)
+        .filter(where)
+        .count()
+    )
 
 
 def escalated_tasks(user: User, *, limit: int = 100) -> list[QueueItem]:
-    """The overdue tasks the escalation job flagged, in the authorities where ``user`` is a
-    head of unit (or stands in for one), longest overdue first. Four queries."""
+    """The overdue tasks the escalation job flagged in the units ``user`` heads (or stands in
+    for a head of) and the units below them, up to the seat's clearance, longest overdue
+    first. Four queries."""
     today = timezone.localdate()
-    authorities = _headed_authorities(user)
-    if not authorities:
+    scope = _escalation_scope(user)
+    if scope is None:
         return []
+    authorities, where = scope
     rows = list(
         Task.objects.filter(authority_id__in=authorities, escalated_at__isnull=False)
+        .filter(where)
         .select_related("case__service_version__service__authority", "assignee")
         .defer("case__data", "case__inputs", "case__service_version__definition")
         .order_by("due_at", "id")[:limit]

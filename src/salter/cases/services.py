@@ -158,20 +158,32 @@ def _acting_role(actor: Actor, case: Case, roles: list[str]) -> Acting:
     user = actor.user
     if user is not None and workflow.APPLICANT in roles and user.pk == case.applicant_id:
         return Acting(workflow.APPLICANT)
-    held = _official_roles(actor, case.authority_id)
+    # Only roles whose seat reaches the case (its unit, clearance) count: an official who
+    # cannot see the case cannot act on it, and a grant to read it gives no role.
+    held, reaching_stand_ins = _case_roles(actor, case)
     for role in roles:
         if role in held:
             return Acting(role, held[role])
     officials = [r for r in roles if r != workflow.APPLICANT]
-    if officials:
+    if officials and reaching_stand_ins:
         standing = _stand_ins(actor, case.authority_id)
         for role in officials:
-            if role in standing:
+            if role in standing and role in reaching_stand_ins:
                 return standing[role]
     raise PermissionDenied(
         _("Only %(roles)s can take this step.")
         % {"roles": ", ".join(_role_label(r) for r in roles) or "—"}
     )
+
+
+def _case_roles(actor: Actor, case: Case) -> tuple[dict[str, int], set[str]]:
+    """The roles ``actor`` may act in on ``case`` — own (→ unit) and as a stand-in — counting
+    only the memberships that reach the case (salter.cases.queries.case_roles)."""
+    if actor.user is None:
+        return {}, set()
+    from salter.cases import queries  # the reads build on the use cases
+
+    return queries.case_roles(case, actor.user)
 
 
 def _role_label(role: str) -> str:
@@ -414,6 +426,9 @@ def take_transition(
     naming the first. ``expected_state``/``expected_version`` let a client say which case it
     saw, so a step taken meanwhile (even one that came back to the same state) is refused.
 
+    A transition with ``requires_evidence`` waits until every piece of evidence the case asked
+    a register for is settled (:func:`salter.exchange.evidence.awaited` says what it waits for).
+
     A transition with an approval line is taken in parts: each call records one approver's
     approval (and opinion) for the step of the line the caller may fill, and the call that
     records the last one moves the case.
@@ -447,6 +462,12 @@ def take_transition(
         step, acting = _approval_step(actor, case, transition)
     else:
         acting = _acting_role(actor, case, transition["roles"])
+    if transition.get("requires_evidence"):
+        from salter.exchange import evidence  # the exchange builds on cases
+
+        awaited = evidence.awaited(case)
+        if awaited:
+            raise CaseError(awaited)
 
     entered = dict(inputs or {})
     errors: dict[str, str] = {}
@@ -825,8 +846,12 @@ def assignable(case: Case, roles: list[str]) -> list[User]:
     those holding one of the roles, and those standing in for someone who does."""
     officials = [r for r in roles if r != workflow.APPLICANT]
     where = {"unit__authority_id": case.authority_id, "role__in": officials}
-    held = Membership.objects.in_force().filter(**where)
-    standing = Delegation.objects.in_force().filter(**where)
+    from salter.cases import queries  # the reads build on the use cases
+
+    # Only those whose role reaches the case (unit, clearance) could act on it.
+    reach_held, reach_standing = queries.reach_filters(case)
+    held = Membership.objects.in_force().filter(**where).filter(reach_held)
+    standing = Delegation.objects.in_force().filter(**where).filter(reach_standing)
     return list(
         User.objects.filter(is_active=True, kind=User.Kind.OFFICIAL)
         .filter(Q(pk__in=held.values("user_id")) | Q(pk__in=standing.values("delegate_id")))
@@ -925,7 +950,7 @@ def comment(actor: Actor, case: Case | int, text: str, *, internal: bool = True)
     if actor.user.pk == case.applicant_id:
         role, unit_id, internal = workflow.APPLICANT, None, False
     else:
-        held = _official_roles(actor, case.authority_id)
+        held, _standing = _case_roles(actor, case)  # a grant to read gives no voice
         if not held:
             raise PermissionDenied(_("Only officials of the authority can comment on this case."))
         role, unit_id = next(iter(held.items()))

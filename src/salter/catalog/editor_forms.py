@@ -14,7 +14,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from salter.authorities.models import Authority
+from salter.authorities.models import Authority, OrgUnit
 from salter.catalog import editor
 from salter.catalog.forms import WIDGETS
 from salter.catalog.models import Service
@@ -328,6 +328,13 @@ class RawForm(forms.Form):
         return value
 
 
+class UnitChoiceField(forms.ModelChoiceField):
+    """A unit named with its authority: an administrator may keep several authorities."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} — {obj.authority.display_name}"
+
+
 class ServiceCreateForm(forms.Form):
     authority = forms.ModelChoiceField(label=_("Authority"), queryset=Authority.objects.none())
     code = forms.CharField(
@@ -359,6 +366,16 @@ class ServiceCreateForm(forms.Form):
     classification_code = forms.CharField(
         label=_("Classification code"), max_length=30, required=False
     )
+    unit = UnitChoiceField(
+        label=_("Handling unit"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        empty_label=_("Any unit of the authority"),
+        help_text=_(
+            "The unit whose officials handle the cases: only they (and those cleared across "
+            "the authority) read them. Empty: every unit of the authority."
+        ),
+    )
 
     def __init__(self, authorities: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -367,12 +384,22 @@ class ServiceCreateForm(forms.Form):
         field.queryset = authorities
         if authorities.count() == 1:
             field.initial = authorities.first()
+        units = self.fields["unit"]
+        assert isinstance(units, forms.ModelChoiceField)
+        units.queryset = (
+            OrgUnit.objects.filter(authority__in=authorities)
+            .select_related("authority")
+            .order_by("authority__name", "name")
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         authority, code = data.get("authority"), data.get("code")
         if authority and code and Service.objects.filter(authority=authority, code=code).exists():
             self.add_error("code", _("This authority already has a service with this code."))
+        unit = data.get("unit")
+        if authority and unit and unit.authority_id != authority.pk:
+            self.add_error("unit", _("Choose a unit of the chosen authority."))
         return data
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
-from salter.authorities.models import Authority
+from salter.authorities.models import Authority, OrgUnit
 from salter.catalog import definitions, pilots
 from salter.catalog.definitions import DefinitionError, InvalidDefinition
 from salter.catalog.models import Service, ServiceVersion
@@ -32,6 +32,7 @@ __all__ = [
     "import_definition",
     "publish_version",
     "retire_version",
+    "set_unit",
     "update_draft",
 ]
 
@@ -58,12 +59,15 @@ def create_service(
     legal_basis: str = "",
     min_level_of_assurance: int = 2,
     classification_code: str = "",
+    unit: OrgUnit | None = None,
 ) -> Service:
     require_platform_admin(actor, or_authority_admin_of=authority)
     if kind not in Service.Kind.values:
         raise ValueError(f"unknown kind of service: {kind}")
     if not 1 <= min_level_of_assurance <= 3:
         raise ValueError("the minimum level of assurance is 1, 2 or 3")
+    if unit is not None and unit.authority_id != authority.pk:
+        raise ValueError("the handling unit belongs to another authority")
     service = Service.objects.create(
         authority=authority,
         code=code,
@@ -75,13 +79,37 @@ def create_service(
         kind=kind,
         min_level_of_assurance=min_level_of_assurance,
         classification_code=classification_code,
+        unit=unit,
     )
     audit.record(
         actor,
         "service.created",
         service,
         authority_id=authority.pk,
-        payload={"code": code, "kind": kind},
+        payload={"code": code, "kind": kind, "unit": unit.code if unit is not None else None},
+    )
+    return service
+
+
+@transaction.atomic
+def set_unit(actor: Actor, service: Service, unit: OrgUnit | None) -> Service:
+    """Give the service's cases to ``unit`` (None: the whole authority). Cases take their unit
+    when they are submitted, so the change applies to new cases only."""
+    service = _lock(service)
+    require_platform_admin(actor, or_authority_admin_of=service.authority)
+    if unit is not None and unit.authority_id != service.authority_id:
+        raise ValueError("the handling unit belongs to another authority")
+    if service.unit_id == (unit.pk if unit is not None else None):
+        return service
+    previous = service.unit_id
+    service.unit = unit
+    service.save(update_fields=["unit"])
+    audit.record(
+        actor,
+        "service.unit_changed",
+        service,
+        authority_id=service.authority_id,
+        payload={"from": previous, "to": unit.pk if unit is not None else None},
     )
     return service
 

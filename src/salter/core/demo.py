@@ -16,6 +16,7 @@ from salter.core.context import Actor
 from salter.identity import services as identity_services
 from salter.identity.models import Company, Person, Role, User
 from salter.payments.accounts import make_account
+from salter.registers import demo as registers_demo
 
 DEMO_PASSWORD = "salter-demo-2026"  # noqa: S105 — published demo password
 # A fixed TOTP key for demo officials, so a newcomer can add it to an app (base32 below).
@@ -58,7 +59,24 @@ OFFICIALS = [
     ("racunovodja@apr.demo", "Ана Ђорђевић", "apr", "accounting", Role.APPROVER),
     # Accounting takes the last step of the overtime pilot with the approver role.
     ("racunovodja@surdulica.demo", "Снежана Тасић", "surdulica", "finance", Role.APPROVER),
+    # The local tax administration issues the certificates of property status.
+    ("porezi@surdulica.demo", "Горан Стаменковић", "surdulica", "finance", Role.CLERK),
 ]  # fmt: skip
+
+# Clearances other than the default (internal): social affairs handle families' data, the
+# head of unit reads the confidential cases of the unit (docs/confidentiality.md).
+CLEARANCES = {
+    "sluzbenik@surdulica.demo": "case_confidential",
+    "nacelnik@surdulica.demo": "confidential",
+    "sef@apr.demo": "case_confidential",
+}
+
+# (authority, service code) → the unit that handles its cases. A service not listed is
+# handled across the authority (overtime: the employee's head of unit, then accounting).
+SERVICE_UNITS = {
+    ("surdulica", "newborn-aid"): "social",
+    ("surdulica", "property-certificate"): "finance",
+}
 
 # (authority, pilot): the pilot procedures offered in the demo, each published as version 1.
 SERVICES = [
@@ -125,6 +143,7 @@ def seed() -> list[DemoAccount]:
             unit=units[(authority_code, unit_code)],
             role=role,
             password=DEMO_PASSWORD,
+            clearance=CLEARANCES.get(email),
         )
         TOTPDevice.objects.get_or_create(
             user=membership.user, name="Demo", defaults={"key": DEMO_TOTP_HEX, "confirmed": True}
@@ -187,5 +206,10 @@ def seed() -> list[DemoAccount]:
                 actor, authority, account=make_account(bank, number), payment_code=payment_code
             )
     for authority_code, pilot in SERVICES:
-        catalog_services.offer_pilot(actor, authorities[authority_code], pilot)
+        version = catalog_services.offer_pilot(actor, authorities[authority_code], pilot)
+        handling = SERVICE_UNITS.get((authority_code, pilot.code))
+        if handling is not None:
+            catalog_services.set_unit(actor, version.service, units[(authority_code, handling)])
+    # The demo registers (civil registry, residence, local taxes) and their data services.
+    registers_demo.connect(actor)
     return accounts

@@ -28,6 +28,7 @@ from salter.core.context import Actor
 from salter.core.params import int_or_none
 from salter.documents import queries, services, uploads
 from salter.documents.models import Document
+from salter.exchange import reads
 from salter.identity import loa
 from salter.identity.models import User
 
@@ -58,7 +59,11 @@ def _book(authority: Authority, wanted: int | None) -> tuple[RegistryBook, list[
 
 
 def _entry(request: HttpRequest, document_id: int) -> Document:
-    allowed = {a.pk for a in queries.keeper_authorities(_user(request))}
+    """The entry, if the caller keeps its authority's book and reads it: within what their
+    keeping role reads (:func:`queries.readable`), or a document of a case they may read
+    otherwise (their own role in its unit, a grant). Anything else is 404."""
+    user = _user(request)
+    allowed = {a.pk for a in queries.keeper_authorities(user)}
     document = (
         Document.objects.select_related("authority", "book", "category", "case")
         .filter(pk=document_id, authority_id__in=allowed)
@@ -66,6 +71,14 @@ def _entry(request: HttpRequest, document_id: int) -> Document:
     )
     if document is None:
         raise Http404
+    within = queries.readable(user, document.authority_id)
+    if not Document.objects.filter(within, pk=document.pk).exists():
+        from salter.cases.queries import visible_case  # the case's own rule, grants included
+
+        found = visible_case(document.case_id, user) if document.case_id else None
+        if found is None or not found[1]:
+            raise Http404
+        document.case = found[0]  # the case in hand, with the grant it was seen under
     return document
 
 
@@ -98,7 +111,10 @@ def book(request: HttpRequest) -> HttpResponse:
         number, _sep, sub = cursor.partition(".")
         if number.isdigit() and sub.isdigit():
             before = (int(number), int(sub))
-    rows = queries.entries(chosen["book"], chosen["year"], filters, before=before, limit=PAGE + 1)
+    within = queries.readable(_user(request), chosen["authority"].pk)
+    rows = queries.entries(
+        chosen["book"], chosen["year"], filters, before=before, limit=PAGE + 1, within=within
+    )
     shown = rows[:PAGE]
     params = {
         key: value
@@ -203,6 +219,8 @@ def _show_entry(
     status: int = 200,
 ) -> HttpResponse:
     versions = list(document.versions.select_related("created_by").order_by("number"))
+    # The entry names its sender and subject: a read of the data of whom it concerns.
+    reads.document_read(request, document)
     return render(
         request,
         "documents/official/entry.html",
@@ -257,6 +275,7 @@ def download(request: HttpRequest, document_id: int, number: int) -> HttpRespons
     response = services.read_version(Actor.from_request(request), document, number)
     if response is None:
         raise Http404
+    reads.document_read(request, document)
     return response
 
 
@@ -279,8 +298,9 @@ def _book_columns() -> list[str]:
 
 
 def _book_rows(documents: Iterable[Document]) -> list[list[str]]:
-    return [
-        [
+    rows = []
+    for d in documents:
+        row = [
             d.registry_number,
             timezone.localtime(d.registered_at).strftime("%d.%m.%Y."),
             d.get_direction_display(),
@@ -294,8 +314,10 @@ def _book_rows(documents: Iterable[Document]) -> list[list[str]]:
             if d.voided_at
             else "",
         ]
-        for d in documents
-    ]
+        if getattr(d, "withheld", False):  # above the reader's clearance: number and date only
+            row[3:9] = ["", "", _("(withheld)"), "", "", ""]
+        rows.append(row)
+    return rows
 
 
 def _archival_columns() -> list[str]:
@@ -364,7 +386,8 @@ def export(request: HttpRequest, which: str, fmt: str) -> HttpResponse:
     stem = f"{chosen['authority'].code}-{book_.code}-{year}"
     if which == "book":
         header = _book_columns()
-        rows = _book_rows(queries.whole_year(book_, year))
+        within = queries.readable(_user(request), chosen["authority"].pk)
+        rows = _book_rows(queries.whole_year(book_, year, within=within))
         title = _("Registry book %(book)s, %(year)s — %(authority)s") % {
             "book": book_.code,
             "year": year,

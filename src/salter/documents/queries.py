@@ -1,5 +1,12 @@
 """Reads of the registry of documents: who may see a book, one year's entries with search and
-filters, the rows of the registry-book and archival-book exports."""
+filters, the rows of the registry-book and archival-book exports.
+
+Those who keep the book read every entry's number, date and direction; its subject, sender,
+recipient, classification and case only if the entry is within what they read (see
+:func:`readable`): its confidentiality within the clearance of their keeping role, and — for
+a head of unit, who keeps the book for their unit — a case's document only of a case of their
+unit or a unit below it. Searching by words or by classification code finds only entries they
+read, so a search cannot tell what a withheld entry is about."""
 
 from __future__ import annotations
 
@@ -7,12 +14,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case as Choose
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salter.authorities.models import Authority, RegistryBook
+from salter.authorities.models import Authority, OrgUnit, RegistryBook
 from salter.cases.models import Case
+from salter.cases.queries import AUTHORITY_WIDE, clearance_rank, levels_up_to
 from salter.documents.models import Document, DocumentVersion
 from salter.identity.models import Membership, Role, User
 
@@ -30,6 +39,59 @@ def keeper_authorities(user: User) -> list[Authority]:
     return list(Authority.objects.filter(pk__in=ids).order_by("name"))
 
 
+def readable(user: User, authority_id: int) -> Q:
+    """The entries of the authority's books that ``user`` reads in full, as a condition on
+    :class:`Document`: per keeping role, entries within its clearance — any of them for a
+    role that serves the whole authority, for a head of unit those not of a case of another
+    unit. One query for the roles, one more for the units' tree when a head keeps the book."""
+    rows = list(
+        Membership.objects.in_force()
+        .filter(user=user, role__in=KEEPERS, unit__authority_id=authority_id)
+        .values_list("role", "unit_id", "clearance")
+    )
+    children: dict[int, list[int]] | None = None
+    terms = []
+    for role, unit_id, clearance in rows:
+        levels = levels_up_to(clearance_rank(clearance))
+        if not levels:
+            continue
+        term = Q(confidentiality__in=levels)
+        if role not in AUTHORITY_WIDE:
+            if children is None:
+                children = {}
+                pairs = OrgUnit.objects.filter(authority_id=authority_id).values_list(
+                    "id", "parent_id"
+                )
+                for child, parent in pairs:
+                    if parent is not None:
+                        children.setdefault(parent, []).append(child)
+            below, todo = {unit_id}, [unit_id]
+            while todo:
+                for child in children.get(todo.pop(), ()):
+                    if child not in below:
+                        below.add(child)
+                        todo.append(child)
+            term &= Q(case__isnull=True) | Q(case__unit__isnull=True) | Q(case__unit_id__in=below)
+        terms.append(term)
+    if not terms:
+        return Q(pk__in=[])
+    found = terms[0]
+    for term in terms[1:]:
+        found |= term
+    return found
+
+
+def _withheld(rows: QuerySet[Document], where: Q | None) -> QuerySet[Document]:
+    """Mark each row ``withheld`` when it is not within ``where`` (None: nothing withheld)."""
+    if where is None:
+        return rows.annotate(withheld=Value(False, output_field=BooleanField()))
+    return rows.annotate(
+        withheld=Choose(
+            When(where, then=Value(False)), default=Value(True), output_field=BooleanField()
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Filters:
     q: str = ""
@@ -45,12 +107,18 @@ def entries(
     *,
     before: tuple[int, int] | None = None,
     limit: int = 50,
+    within: Q | None = None,
 ) -> list[Document]:
     """One year's entries of a book, newest first, ``limit`` after the keyset ``before``
-    (number, sub-number). One query."""
+    (number, sub-number). One query. Each entry is marked ``withheld`` when it is not
+    ``within`` what the reader reads (:func:`readable`); a search by words or classification
+    code finds only the entries they read."""
     rows: QuerySet[Document] = Document.objects.filter(book=book, year=year).select_related(
         "category", "case"
     )
+    rows = _withheld(rows, within)
+    if within is not None and (filters.q.strip() or filters.category is not None):
+        rows = rows.filter(within)
     if filters.q.strip():
         for word in filters.q.casefold().split()[:5]:
             rows = rows.filter(search_text__contains=word)
@@ -68,12 +136,14 @@ def entries(
     return list(rows.order_by("-number", "-sub_number")[:limit])
 
 
-def whole_year(book: RegistryBook, year: int) -> QuerySet[Document]:
-    """Every entry of a year in book order, for the exports."""
-    return (
+def whole_year(book: RegistryBook, year: int, *, within: Q | None = None) -> QuerySet[Document]:
+    """Every entry of a year in book order, for the exports, each marked ``withheld`` when it
+    is not ``within`` what the reader reads."""
+    return _withheld(
         Document.objects.filter(book=book, year=year)
         .select_related("category", "case")
-        .order_by("number", "sub_number")
+        .order_by("number", "sub_number"),
+        within,
     )
 
 

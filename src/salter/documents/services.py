@@ -122,6 +122,7 @@ def register(
         raise ValidationError({k: [v] for k, v in errors.items()})
 
     now = timezone.now()
+    extra: dict[str, str] = {}
     if case is not None:
         locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
         locked.last_sub_number += 1
@@ -129,6 +130,8 @@ def register(
         book_id, year, number = locked.book_id, locked.year, locked.number
         sub = locked.last_sub_number
         formatted = f"{locked.registry_number}-{sub}"
+        # A case's act or letter is as confidential as the case.
+        extra["confidentiality"] = locked.confidentiality
     else:
         book = book or RegistryBook.objects.get(authority=authority, is_default=True)
         if book.authority_id != authority.pk:
@@ -154,6 +157,7 @@ def register(
         verification_code=new_verification_code(),
         search_text=search_text(formatted, subject, sender, recipient),
         created_by=actor.user,
+        **extra,
     )
     audit.record(
         actor,
@@ -193,6 +197,7 @@ def register_application(actor: Actor, case: Case) -> Document:
         verification_code=new_verification_code(),
         search_text=search_text(case.registry_number, service.name, sender),
         created_by=actor.user,
+        confidentiality=case.confidentiality,
     )
 
 

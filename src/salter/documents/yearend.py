@@ -91,6 +91,7 @@ def carry_over(actor: Actor, case_id: int, year: int) -> bool:
         search_text=search_text(allocation.formatted, old_number, subject, sender),
         carried_over_from=previous,
         created_by=actor.user,
+        confidentiality=case.confidentiality,
     )
     case.registry_number = allocation.formatted
     case.year = allocation.year

@@ -24,6 +24,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from salter.audit import services as audit
 from salter.authorities.models import OrgUnit
+from salter.core import confidentiality
+from salter.core.confidentiality import Level
 from salter.core.context import Actor
 from salter.core.translit import to_latin
 from salter.identity import authcache, validators
@@ -339,6 +341,9 @@ _TOKEN_FIELDS = (
     "id", "prefix", "digest", "scopes", "loa", "expires_at", "last_used_at", "user_id",
     "user__id", "user__email", "user__full_name", "user__kind", "user__is_platform_admin",
     "user__is_active", "user__language",
+    # The access log names an API client by its token's name, and never logs a person's
+    # reads of their own data (salter.exchange.reads).
+    "name", "user__person_id",
 )  # fmt: skip
 
 
@@ -389,11 +394,23 @@ def revoke_api_token(actor: Actor, token_id: int) -> None:
 
 @transaction.atomic
 def add_official(
-    actor: Actor, *, email: str, full_name: str, unit: OrgUnit, role: str, password: str | None
+    actor: Actor,
+    *,
+    email: str,
+    full_name: str,
+    unit: OrgUnit,
+    role: str,
+    password: str | None,
+    clearance: str | None = None,
 ) -> Membership:
+    """Give an official a role in a unit (making their account if needed). ``clearance``: the
+    highest confidentiality level they read in that role (the default clearance if None); for
+    a membership that exists, a different clearance is set on it (:func:`set_clearance`)."""
     require_platform_admin(actor, or_authority_admin_of=unit.authority)
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    if clearance is not None and clearance not in Level.values:
+        raise ValidationError({"clearance": _("Unknown confidentiality level.")})
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create_user(
@@ -406,8 +423,15 @@ def add_official(
     elif user.kind != User.Kind.OFFICIAL:
         user.kind = User.Kind.OFFICIAL
         user.save(update_fields=["kind"])
-    membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    membership, created = Membership.objects.get_or_create(
+        user=user,
+        unit=unit,
+        role=role,
+        defaults={"clearance": clearance or confidentiality.DEFAULT_CLEARANCE},
+    )
     if not created:
+        if clearance is not None and clearance != membership.clearance:
+            return set_clearance(actor, membership, clearance)
         return membership
     authcache.forget_user(user.pk)
     audit.record(
@@ -415,7 +439,40 @@ def add_official(
         "membership.granted",
         membership,
         authority_id=unit.authority_id,
-        payload={"user": user.pk, "unit": unit.code, "role": role},
+        payload={
+            "user": user.pk,
+            "unit": unit.code,
+            "role": role,
+            "clearance": membership.clearance,
+        },
+    )
+    return membership
+
+
+@transaction.atomic
+def set_clearance(actor: Actor, membership: Membership, clearance: str) -> Membership:
+    """Change the highest confidentiality level an official reads in one membership (by the
+    authority's administrator or a platform administrator). Audited with the old level."""
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("unit__authority")
+        .get(pk=membership.pk)
+    )
+    require_platform_admin(actor, or_authority_admin_of=membership.unit.authority)
+    if clearance not in Level.values:
+        raise ValidationError({"clearance": _("Unknown confidentiality level.")})
+    previous = membership.clearance
+    if previous == clearance:
+        return membership
+    membership.clearance = clearance
+    membership.save(update_fields=["clearance"])
+    authcache.forget_user(membership.user_id)
+    audit.record(
+        actor,
+        "membership.clearance_changed",
+        membership,
+        authority_id=membership.unit.authority_id,
+        payload={"user": membership.user_id, "from": previous, "to": clearance},
     )
     return membership
 

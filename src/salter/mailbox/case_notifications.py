@@ -22,7 +22,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from salter.cases import workflow
+from salter.cases import queries, workflow
 from salter.cases.models import Case, CaseEvent, Task
 from salter.cases.services import MOVES
 from salter.identity.models import Membership, User
@@ -55,10 +55,13 @@ def _officials(case: Case, role: str) -> list[User]:
     """The officials of the case's authority holding ``role`` today — narrowed to the one who
     has the case's task in their work, else to those who already acted on the case in that
     role (the clerk who asked for the supplement hears of the answer), else all of them.
-    One query."""
+    Only memberships that reach the case (its unit, its level) count: nobody hears of a case
+    they cannot open. One query (two for a case of a unit: the units above it)."""
+    reach, _stand_ins = queries.reach_filters(case)
     memberships = (
         Membership.objects.in_force()
         .filter(unit__authority_id=case.authority_id, role=role, user__is_active=True)
+        .filter(reach)
         .select_related("user")
         .annotate(
             assigned=Exists(Task.objects.filter(case_id=case.pk, assignee=OuterRef("user"))),

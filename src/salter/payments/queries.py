@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from salter.authorities.models import Authority
 from salter.cases.models import Case
-from salter.cases.queries import official_roles
+from salter.cases.queries import may_read
 from salter.identity.models import Membership, User
 from salter.payments.models import Payment, PaymentOrder, Statement
 from salter.payments.references import digits_of
@@ -43,21 +43,23 @@ def applicants_order(order_id: int, user: User) -> PaymentOrder | None:
 
 def visible_order(order_id: int, user: User) -> PaymentOrder | None:
     """The order if ``user`` may see its case: its applicant, or an official of its
-    authority (as :func:`salter.cases.queries.visible_case`)."""
+    authority who reads the case (as :func:`salter.cases.queries.visible_case`)."""
     order = _order(order_id)
     if order is None:
         return None
-    if order.case.applicant_id == user.pk or official_roles(user, order.authority_id):
+    if may_read(order.case, user):
         return order
     return None
 
 
 def visible_case_orders(case_id: int, user: User) -> list[PaymentOrder] | None:
     """The orders of a case ``user`` may see, or None when they may not see the case."""
-    case = Case.objects.filter(pk=case_id).only("pk", "applicant_id", "authority_id").first()
-    if case is None:
-        return None
-    if case.applicant_id != user.pk and not official_roles(user, case.authority_id):
+    case = (
+        Case.objects.filter(pk=case_id)
+        .only("pk", "applicant_id", "authority_id", "unit_id", "confidentiality")
+        .first()
+    )
+    if case is None or not may_read(case, user):
         return None
     return list(PaymentOrder.objects.filter(case_id=case_id).order_by("id"))
 
