@@ -293,13 +293,13 @@ def tracker_page(plan: dict[str, int], calls: int, warmup: int) -> dict[str, Any
     first = browser.get(url)
     if first.status_code != 200 or "Марко Службеник" not in first.content.decode():
         raise SystemExit("the access-log page shows no entry")
-    page = queries.access_page(person.pk)
-    depth = queries.access_page(person.pk, limit=min(int(mine * 0.8), 10_000))
+    page = queries.page(person.pk)
+    depth = queries.page(person.pk, limit=min(int(mine * 0.8), 10_000))
     deep = queries.encode_cursor(depth.rows[-1]) if depth.rows else ""
     results = [
         timed(
-            "queries.access_page, first page",
-            lambda: queries.access_page(person.pk),
+            "queries.page, first page",
+            lambda: queries.page(person.pk),
             calls,
             warmup,
         ),
@@ -312,7 +312,7 @@ def tracker_page(plan: dict[str, int], calls: int, warmup: int) -> dict[str, Any
         ),
     ]
     with CaptureQueriesContext(connection) as captured:
-        queries.access_page(person.pk)
+        queries.page(person.pk)
     sql = captured.captured_queries[0]["sql"]
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + sql)

@@ -46,6 +46,9 @@ PUBLIC = {
     "verify:download": "the holder of a document's code gets the registered PDF (audit-logged)",
     "api:verify_code": "public verification by code, for machines",
     "api:verify_upload": "public verification of a PDF, for machines without a session",
+    "registers:api-root": "the registers' index; every query needs the client's token",
+    "registers:openapi-json": "the registers' published description: inputs, outputs, legal "
+    "basis and who may ask each query (the queries themselves need a token)",
 }
 
 SAMPLE_ARGS = {"int": "1", "str": "sample", "slug": "sample", "uuid": "0" * 32, "path": "x"}

@@ -3,6 +3,7 @@ from django.urls import include, path
 from salter.core.api import build
 from salter.core.views import set_language
 from salter.identity import passkeys
+from salter.registers.api import api as registers_api
 
 api = build()
 
@@ -16,8 +17,10 @@ urlpatterns = [
     path("mailbox/", include("salter.mailbox.urls")),
     path("payments/", include("salter.payments.urls")),
     path("account/notifications/", include("salter.mailbox.preference_urls")),
+    path("my/data/", include("salter.exchange.urls")),
     path("", include("salter.identity.urls")),
     path("official/", include("salter.identity.official_urls")),
+    path("official/evidence/", include("salter.exchange.official_urls")),
     path(
         "webauthn/registration/complete/",
         passkeys.CompleteRegistration.as_view(),
@@ -30,4 +33,6 @@ urlpatterns = [
     ),
     path("webauthn/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
     path("api/v1/", api.urls),
+    # The demo registers: a separate data service that shares the deployment (docs/exchange.md).
+    path("registers/", registers_api.urls),
 ]

@@ -17,6 +17,7 @@ from salter.catalog import queries as catalog_queries
 from salter.core.context import Actor
 from salter.core.errors import ApiError
 from salter.documents import acts
+from salter.exchange import reads
 from salter.identity import auth, fresh
 from salter.identity.models import User
 
@@ -335,6 +336,8 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     view = queries.case_with_timeline(case_id, _user(request))
     if view is None:
         raise ApiError(404, "not_found", "No such case.")
+    if view.as_official:  # an official's or API client's read (docs/data-tracker.md)
+        reads.case_read(request, view.case)
     return _detail(view)
 
 
@@ -367,4 +370,6 @@ def take_transition(
         raise _refusal(exc) from None
     view = queries.case_with_timeline(case_id, user)
     assert view is not None
+    if view.as_official:  # the answer carries the case's data: a read
+        reads.case_read(request, view.case)
     return _detail(view)

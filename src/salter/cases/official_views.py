@@ -14,9 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case as Choose
-from django.db.models import Count, F, IntegerField, Q, Value, When
-from django.db.models.expressions import Combinable, CombinedExpression
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,6 +31,7 @@ from salter.core.context import Actor
 from salter.core.params import int_or_none
 from salter.documents import acts
 from salter.documents import queries as document_queries
+from salter.exchange import reads
 from salter.identity import fresh, loa
 from salter.identity.models import Membership, Role, User
 from salter.identity.views import wrong_code_message
@@ -58,21 +57,14 @@ def _memberships(user: User) -> Any:
 def queue_counts(user: User) -> dict[int, dict[str, int]]:
     """Per authority: the open tasks ``user`` may act on, how many are overdue and how many
     are assigned to them — one query for the roles, one for the counts."""
-    masks: dict[int, int] = {}
-    for authority_id, role in _memberships(user).values_list("unit__authority_id", "role"):
-        masks[authority_id] = masks.get(authority_id, 0) | services.ROLE_BITS.get(role, 0)
-    if not masks:
+    scope = queries.queue_scope(user)  # the tasks of the queue: roles, units, clearances
+    if scope is None:
         return {}
-    mine = Choose(
-        *(When(authority_id=a, then=Value(m)) for a, m in masks.items()),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
+    authorities, where = scope
     today = timezone.localdate()
     rows = (
-        Task.objects.filter(authority_id__in=list(masks))
-        .annotate(hit=CombinedExpression(F("role_mask"), Combinable.BITAND, mine))
-        .filter(hit__gt=0)
+        Task.objects.filter(authority_id__in=authorities)
+        .filter(where)
         .values("authority_id")
         .annotate(
             total=Count("id"),
@@ -204,8 +196,11 @@ def _show(
 ) -> HttpResponse:
     case = view.case
     user = _user(request)
-    held = queries.official_roles(user, case.authority_id)
-    stand_in = queries.stand_in_roles(user, case.authority_id)
+    # Showing the case is a read of its subjects' data (docs/data-tracker.md).
+    reads.case_read(request, case)
+    # Only the roles whose seat reaches this case (unit, clearance); none under a grant.
+    own, stand_in = queries.case_roles(case, user)
+    held = set(own)
     definition = case.service_version.definition
     task = getattr(case, "task", None) if case.closed_at is None else None
     may_claim = (

@@ -27,6 +27,7 @@ def build() -> NinjaAPI:
     from salter.cases.api import router as cases_router
     from salter.catalog.api import router as catalog_router
     from salter.documents.api import router as documents_router
+    from salter.exchange.api import router as exchange_router
     from salter.identity.api import router as identity_router
     from salter.mailbox.api import router as mailbox_router
     from salter.payments.api import router as payments_router
@@ -38,4 +39,5 @@ def build() -> NinjaAPI:
     api.add_router("/documents", documents_router)
     api.add_router("/mailbox", mailbox_router)
     api.add_router("/payments", payments_router)
+    api.add_router("", exchange_router)
     return api

@@ -14,6 +14,7 @@ from salter.core.context import Actor
 from salter.documents.models import Document, DocumentVersion
 from salter.documents.queries import ISSUED_KINDS
 from salter.documents.services import file_response, read_version
+from salter.exchange import reads
 from salter.identity import loa
 from salter.identity.models import User
 
@@ -28,6 +29,7 @@ def _case_document(request: HttpRequest, case_id: int, document_id: int) -> tupl
     document = Document.objects.filter(pk=document_id, case=case).first()
     if document is None:
         raise Http404
+    document.case = case  # the case in hand, with the grant (if any) it was seen under
     return document, as_official
 
 
@@ -55,6 +57,7 @@ def official_download(
     response = read_version(Actor.from_request(request), document, number, case=case_id)
     if response is None:
         raise Http404
+    reads.document_read(request, document, case=document.case)
     return response
 
 

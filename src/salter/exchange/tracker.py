@@ -126,7 +126,7 @@ INSERT INTO exchange_accessrecord
     (at, visible_at, hidden_until, subject_id, reader_id, reader_label, authority_id, action,
      purpose, legal_basis, items, case_id, request_id)
 SELECT %s, %s, %s, person_id, %s, %s, %s, %s, %s, %s, {items}, case_id, %s
-FROM exchange_casesubject WHERE case_id = %s
+FROM exchange_casesubject WHERE case_id = %s{not_reader}
 """
 
 
@@ -138,9 +138,11 @@ def record_case_read(
     items: Iterable[str] | None = None,
     purpose: str = "case_processing",
     hidden_until: datetime | None = None,
+    not_person: int | None = None,
 ) -> None:
     """Log a read of a case as a read of the data of each of its subjects, in one statement.
-    ``items`` defaults to the fields of the case's form that hold data."""
+    ``items`` defaults to the fields of the case's form that hold data; ``not_person`` is the
+    reader's own person, left out (reading one's own data is not logged)."""
     if not enabled():
         return
     at = timezone.now()
@@ -150,7 +152,9 @@ def record_case_read(
     cast = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     with connection.cursor() as cursor:
         cursor.execute(
-            _CASE_READ_SQL.format(items=cast),
+            _CASE_READ_SQL.format(
+                items=cast, not_reader=" AND person_id <> %s" if not_person is not None else ""
+            ),
             [
                 at,
                 visible,
@@ -164,5 +168,6 @@ def record_case_read(
                 json.dumps(names),
                 current_request_id(),
                 case.pk,
+                *([not_person] if not_person is not None else []),
             ],
         )

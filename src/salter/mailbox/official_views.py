@@ -24,6 +24,7 @@ from salter.core.context import Actor
 from salter.core.params import int_or_none
 from salter.documents import queries as document_queries
 from salter.documents.services import read_version
+from salter.exchange import reads
 from salter.identity import loa
 from salter.identity.models import User
 from salter.mailbox import delivery as deliveries
@@ -108,6 +109,7 @@ def letter(request: HttpRequest, message_id: int) -> HttpResponse:
     keeper = any(
         a.pk == message.authority_id for a in document_queries.keeper_authorities(_user(request))
     )
+    reads.message_read(request, message, items=["sender", "subject", "text", "attachments"])
     return render(
         request,
         "mailbox/official/letter.html",
@@ -134,6 +136,12 @@ def letter_file(request: HttpRequest, message_id: int, number: int) -> HttpRespo
     )
     if response is None:  # pragma: no cover
         raise Http404
+    reads.message_read(
+        request,
+        message,
+        items=[f"document:{message.document.registry_number}"],
+        action=reads.Action.DOCUMENT_READ,
+    )
     return response
 
 
@@ -183,6 +191,9 @@ def _show(
 ) -> HttpResponse:
     waiting = delivery.channel == Delivery.Channel.POSTAL and delivery.effective_at is None
     files = queries.attachments(delivery.message)
+    reads.message_read(
+        request, delivery.message, items=["recipient", "delivery"], purpose="delivery"
+    )
     return render(
         request,
         "mailbox/official/delivery.html",
@@ -220,6 +231,13 @@ def delivery_act(request: HttpRequest, delivery_id: int) -> HttpResponseBase:
     )
     if response is None:  # pragma: no cover
         raise Http404
+    reads.message_read(
+        request,
+        delivery.message,
+        items=[f"document:{document.registry_number}"],
+        action=reads.Action.DOCUMENT_READ,
+        purpose="delivery",
+    )
     return response
 
 
@@ -232,6 +250,9 @@ def delivery_evidence(
     event = queries.event(delivery, seq) if fmt in EVIDENCE_TYPES else None
     if event is None:
         raise Http404
+    reads.message_read(
+        request, delivery.message, items=["recipient", "delivery evidence"], purpose="delivery"
+    )
     return evidence_response(event, fmt)
 
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from salter.core.errors import ApiError
+from salter.exchange import reads
 from salter.identity import auth
 from salter.identity.models import User
 from salter.payments import queries, slips
@@ -106,4 +107,6 @@ def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
     order = queries.visible_order(order_id, _user(request))
     if order is None:
         raise ApiError(404, "not_found", "No such payment order.")
+    if order.case.applicant_id != request.user.pk:  # an official's read (docs/data-tracker.md)
+        reads.payment_read(request, order, items=["payer", "amount"])
     return {**_order(order), "slip": _slip(order)}

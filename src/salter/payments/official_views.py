@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from salter.authorities.models import Authority
 from salter.core.context import Actor
 from salter.core.params import int_or_none
+from salter.exchange import reads
 from salter.identity import loa
 from salter.identity.models import User
 from salter.payments import queries, services
@@ -202,6 +203,8 @@ def _show_order(
 ) -> HttpResponse:
     payments = queries.order_payments(found)
     paid = sum((p.amount for p in payments), start=found.amount * 0)
+    # The page names the applicant and what they owe and paid: a read of their data.
+    reads.payment_read(request, found, items=["applicant", "amount", "payments"])
     context: dict[str, Any] = {
         "order": found,
         "case": found.case,
