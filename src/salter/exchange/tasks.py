@@ -6,9 +6,11 @@ loop of its own. Any number of runs at once ask each due request once
 
 from __future__ import annotations
 
+from django.db import connection
+from django.utils import timezone
 from django_tasks import task
 
-from salter.exchange import evidence, notices
+from salter.exchange import access_log, evidence, notices
 
 
 @task()
@@ -22,3 +24,16 @@ def announce_reads() -> int:
     """Tell people of the reads of their data that became visible since the last run; how
     many notifications were queued."""
     return notices.announce().notices
+
+
+@task()
+def make_partitions() -> int:
+    """Make the access log's partitions for this month and the next two (PostgreSQL; nothing
+    to do elsewhere); how many were made."""
+    return len(make_access_log_partitions())
+
+
+def make_access_log_partitions() -> list[str]:
+    if connection.vendor != "postgresql":
+        return []
+    return access_log.ensure_partitions(connection, timezone.localdate(), 3)

@@ -60,8 +60,8 @@ def test_the_worker_closes_a_delivered_case_when_its_timer_is_due(
 
     entered_days_ago(case, 15)
     call_command("clock", "--once", stdout=io.StringIO())
-    # timers, escalation, year end, digests, deemed, evidence, notices of reads
-    assert DBTaskResult.objects.count() == 7
+    # timers, escalation, year end, digests, deemed, evidence, notices of reads, partitions
+    assert DBTaskResult.objects.count() == 8
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     case.refresh_from_db()
     assert case.state == "closed" and case.closed_at is not None

@@ -82,3 +82,16 @@ def test_months_roll_over_the_year() -> None:
 
     assert access_log.next_month(date(2026, 12, 15)) == date(2027, 1, 1)
     assert access_log.partition_name(date(2027, 1, 1)) == "exchange_accessrecord_202701"
+
+
+def test_the_clock_makes_the_coming_months_partitions() -> None:
+    from salter.exchange import tasks
+
+    made = tasks.make_access_log_partitions()
+    if connection.vendor != "postgresql":
+        assert made == []
+        return
+    names = access_log.partitions(connection)
+    this_month = datetime.now(UTC).date().replace(day=1)
+    assert access_log.partition_name(this_month) in names
+    assert access_log.partition_name(access_log.next_month(this_month)) in names

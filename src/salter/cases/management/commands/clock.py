@@ -43,12 +43,14 @@ class Command(BaseCommand):
                 deemed = delivery.deem_due()
                 asked = sum(evidence.ask_due().values())
                 announced = notices.announce().notices
+                partitions = len(exchange_tasks.make_access_log_partitions())
                 self.stdout.write(
                     f"timers taken: {fired}, tasks escalated: {flagged}, "
                     f"registry years closed: {len(ended)}, cases carried over: {carried}, "
                     f"digests queued: {digests}, deliveries deemed delivered: {deemed}, "
                     f"evidence requests asked: {asked}, "
-                    f"notices of reads of personal data queued: {announced}"
+                    f"notices of reads of personal data queued: {announced}, "
+                    f"access-log partitions made: {partitions}"
                 )
             else:
                 tasks.run_timers.enqueue()
@@ -58,9 +60,10 @@ class Command(BaseCommand):
                 mailbox_tasks.deem_deliveries.enqueue()
                 exchange_tasks.ask_evidence.enqueue()
                 exchange_tasks.announce_reads.enqueue()
+                exchange_tasks.make_partitions.enqueue()
                 self.stdout.write(
                     "enqueued: run_timers, escalate_overdue, close_past_years, send_digests, "
-                    "deem_deliveries, ask_evidence, announce_reads"
+                    "deem_deliveries, ask_evidence, announce_reads, make_partitions"
                 )
             if options["once"]:
                 return
