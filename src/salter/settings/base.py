@@ -347,3 +347,5 @@ SALTER_REGISTERS_URL = os.environ.get("SALTER_REGISTERS_URL", SALTER_PUBLIC_URL 
 # Reads of personal data are recorded in the access log (the Data Tracker). Never turned off
 # in a deployment; the benchmark turns it off to measure its cost.
 SALTER_ACCESS_LOG = env_bool("SALTER_ACCESS_LOG", True)
+# httpx logs every request at INFO; the exchange's own message log records each one already.
+LOGGING["loggers"]["httpx"] = {"level": "WARNING"}  # type: ignore[index]
