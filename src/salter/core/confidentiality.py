@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Level(models.TextChoices):
     PUBLIC = "public", _("Public")
     RESTRICTED = "restricted", _("Restricted")
-    INTERNAL = "internal", _("Internal")
+    INTERNAL = "internal", pgettext_lazy("confidentiality level", "Internal")
     CASE_CONFIDENTIAL = "case_confidential", _("Case-confidential")
     CONFIDENTIAL = "confidential", _("Confidential")
     SECRET = "secret", _("Secret")
