@@ -580,7 +580,6 @@ def _locked(actor: Actor, evidence_id: int) -> tuple[EvidenceRequest, Case, str,
     """The request and its case, both locked (one decision at a time per case, and none while
     a step of the case is being taken), and the role and unit the actor decides in."""
     from salter.cases.models import Case
-    from salter.identity.models import Membership
 
     if actor.user is None:
         raise PermissionDenied(_("Only an official can decide about evidence."))
@@ -594,12 +593,12 @@ def _locked(actor: Actor, evidence_id: int) -> tuple[EvidenceRequest, Case, str,
         .select_related("service_version__service", "authority")
         .get(pk=case_id)
     )
-    held = dict(
-        Membership.objects.in_force()
-        .filter(user=actor.user, unit__authority_id=case.authority_id, role__in=OFFICIAL_ROLES)
-        .order_by("-role", "id")  # a head of unit decides as head
-        .values_list("role", "unit_id")
-    )
+    # Only roles held where the case is reached (its unit, up to the clearance) count: a grant
+    # lets an official read the case, not decide about its evidence.
+    from salter.cases.queries import case_roles
+
+    own, _standing = case_roles(case, actor.user)
+    held = {role: unit for role, unit in own.items() if role in OFFICIAL_ROLES}
     if not held:
         raise PermissionDenied(
             _("Only a clerk or a head of unit of %(authority)s can decide about evidence.")
@@ -796,7 +795,6 @@ def panel(case: Case, user: User | None, *, official: bool) -> list[Line]:
     """The case's evidence for its page: none and no query for a service that asks no
     register; else one query for the requests, one for the registers' names and outputs, and
     (for an official) one for the roles that may decide."""
-    from salter.identity.models import Membership
 
     if not register_items(case.service_version.definition):
         return []
@@ -807,11 +805,9 @@ def panel(case: Case, user: User | None, *, official: bool) -> list[Line]:
     definition = case.service_version.definition
     decides = False
     if official and user is not None and case.closed_at is None:
-        decides = (
-            Membership.objects.in_force()
-            .filter(user=user, unit__authority_id=case.authority_id, role__in=OFFICIAL_ROLES)
-            .exists()
-        )
+        from salter.cases.queries import case_roles
+
+        decides = bool(set(case_roles(case, user)[0]) & set(OFFICIAL_ROLES))
     authority = case.authority.display_name
     lines = []
     for request in requests:

@@ -460,6 +460,33 @@ def test_only_clerks_and_heads_of_the_case_authority_decide(
     assert requests_of(case)["birth_record"].state == State.PENDING
 
 
+def test_a_grant_to_read_the_case_is_no_say_over_its_evidence(
+    newborn_aid: ServiceVersion, citizen: User, clerk: User, head: User, system: Actor
+) -> None:
+    from salter.cases import grants
+    from salter.catalog import services as catalog
+
+    unit = clerk.memberships.get().unit
+    catalog.set_unit(system, newborn_aid.service, unit)
+    other = authorities.create_unit(system, unit.authority, code="fin", name="Финансије")
+    outsider = identity.add_official(
+        system,
+        email="finance-clerk@surdulica.demo",
+        full_name="Зоран Финансијски",
+        unit=other,
+        role=Role.CLERK,
+        password=None,
+    ).user
+    case = submitted(newborn_aid, citizen)
+    grants.grant_access(act(head), case, outsider, reason="Провера исплате помоћи.")
+    request = requests_of(case)["birth_record"]
+    with pytest.raises(PermissionDenied):
+        evidence.applicant_brings(act(outsider), request.pk)
+    assert not any(line.may_settle for line in evidence.panel(case, outsider, official=True))
+    assert any(line.may_settle for line in evidence.panel(case, clerk, official=True))
+    assert requests_of(case)["birth_record"].state == State.PENDING
+
+
 def test_nothing_is_decided_on_a_closed_case(
     newborn_aid: ServiceVersion, citizen: User, clerk: User
 ) -> None:
