@@ -4,8 +4,11 @@ Overtime work (an internal procedure) at the Business Registers Agency and at Su
 employee applies, the head of unit approves (while a second head, racing them, is told who
 was first), the employee reports the work done, the head confirms, accounting issues the pay
 slip with the computed pay, and the employee reads the whole timeline. Newborn aid (an
-administrative procedure) at Surdulica: the parent applies, the clerk asks for a supplement and
-gets it, drafts the decision, the head approves it, the clerk delivers it to the parent's
+administrative procedure) at Surdulica: the parent applies leaving the evidence to the
+municipality, which asks the demo registers (served by the live server, reached over HTTP) for
+the child's birth record and the parent's residence; the clerk asks for a supplement and gets
+it, reads the birth record in the case's evidence panel, drafts the decision — refused until the
+registers have answered —, the head approves it, the clerk delivers it to the parent's
 e-mailbox (they consented to electronic delivery), the notification worker e-mails the parent,
 who opens the decision from the e-mail's link — which delivers it and moves the case into the
 appeal period — and downloads it; the clerk sees when it was opened and closes the case.
@@ -23,6 +26,7 @@ published pilots) is model code. Every page a role mainly works on goes through 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,12 +52,23 @@ from salter.catalog import pilots
 from salter.catalog import services as catalog
 from salter.core.context import Actor
 from salter.documents.models import Document
+from salter.exchange import evidence
+from salter.exchange.models import DataService, ExchangeMessage
 from salter.identity import fresh
 from salter.identity import services as identity
 from salter.identity.models import Role, User
 from salter.mailbox.models import Delivery
-from tests.browser.conftest import PASSWORD, check_page, goto, login, send_notifications
-from tests.browser.test_form_preview import valid_jmbg
+from salter.registers import demo as registers
+from salter.registers import seed as register_people
+from salter.registers.models import RegisterLog
+from tests.browser.conftest import (
+    PASSWORD,
+    check_page,
+    goto,
+    login,
+    off_the_loop,
+    send_notifications,
+)
 from tests.browser.test_language import switch_language
 
 pytestmark = pytest.mark.browser
@@ -178,8 +193,9 @@ def done(page: Page, label: str) -> None:
 
 
 def state(page: Page) -> Locator:
-    """The official case page's "State" fact."""
-    return page.locator("main dl.facts dt:text-is('State') + dd")
+    """The official case page's "State" fact (the first list of facts: the evidence panel's
+    have a "State" of their own)."""
+    return page.locator("main dl.facts").first.locator("dt:text-is('State') + dd")
 
 
 def open_from_queue(page: Page, case: Case, state_label: str, *, check: bool = True) -> None:
@@ -482,12 +498,79 @@ def test_overtime_from_the_application_to_the_pay_slip(
     verify_as_anyone(new_page, code, staff.accountant, office.name)
 
 
+# --- the demo registers ------------------------------------------------------------------------
+
+# The holder of the civil registry (the demo's ministry; the residence register's holder, the
+# Ministry of the Interior, is added by the registers' onboarding itself).
+MINISTRY = (
+    "mdulsu",
+    "Министарство државне управе и локалне самоуправе",
+    "Ministry of Public Administration and Local Self-Government",
+)
+INTERIOR = "Ministry of the Interior"
+# The demo's family in the registers (docs/exchange.md): Ivana Marković and her son Luka, born
+# on 14 September 2026, whose birth record names her as his mother.
+IVANA, LUKA = register_people.IVANA, register_people.LUKA
+
+
+def demo_registers(system: Actor, live_server: Any, settings: Any) -> dict[str, DataService]:
+    """The demo registers joined to the platform as ``make run`` does
+    (:func:`salter.registers.demo.connect`): filled with the demo's people, the platform's token
+    issued, each query offered as a data service — at the live server's ``/registers/``, so the
+    platform asks them over a real socket, like any register elsewhere. By code."""
+    settings.SALTER_REGISTERS_URL = f"{live_server.url}/registers"
+    if not Authority.objects.filter(code=MINISTRY[0]).exists():
+        authorities.create_authority(
+            system,
+            code=MINISTRY[0],
+            name=MINISTRY[1],
+            name_en=MINISTRY[2],
+            kind=Authority.Kind.MINISTRY,
+        )
+    found = {service.code: service for service in registers.connect(system)}
+    for service in found.values():
+        assert service.url.startswith(f"{live_server.url}/registers/"), service.url
+    return found
+
+
+def ask_registers() -> Counter[str]:
+    """What ``salter exchange_worker --once`` does: ask the registers for the evidence that is
+    due and return what came of it. Off Playwright's loop: the platform seals its log of each
+    exchange (and the registers, in the live server's thread, seal theirs)."""
+    return off_the_loop(evidence.ask_due)
+
+
+def evidence_panel(page: Page) -> Locator:
+    """A case page's "Evidence from registers" panel."""
+    section = page.locator("main section[aria-labelledby=evidence-title]")
+    expect(section.locator("h2")).to_have_text("Evidence from registers")
+    return section
+
+
+def evidence_item(page: Page, label: str) -> Locator:
+    """One piece of evidence on the official's panel, by its label."""
+    item = (
+        evidence_panel(page)
+        .locator("article.evidence")
+        .filter(has=page.get_by_role("heading", level=3, name=label, exact=True))
+    )
+    expect(item).to_have_count(1)
+    return item
+
+
+def fact(scope: Locator, label: str) -> Locator:
+    """The value of the fact ``label`` in the lists of facts within ``scope``."""
+    return scope.locator(f"dl.facts dt:text-is({label!r}) + dd")
+
+
 # --- newborn aid -------------------------------------------------------------------------------
 
 NEWBORN_APPLY = f"/services/surdulica/{pilots.NEWBORN_AID.code}/apply/"
 SUPPLEMENT_REQUEST = "Please send the number of your ID card as well."
 SUPPLEMENT_ANSWER = "My ID card number is 009876543."
-REASONING = "The parent lives in Surdulica and the child was born on 15 March 2024."
+REASONING = "The parent lives in Surdulica and the child was born on 14 September 2026."
+BIRTH_RECORD = "The child's birth record"
+RESIDENCE = "The parent's residence"
 
 
 def test_newborn_aid_from_the_application_to_delivery(
@@ -503,10 +586,14 @@ def test_newborn_aid_from_the_application_to_delivery(
 ) -> None:
     """The issue's proof of e-delivery: the decision is delivered, the parent gets the e-mail,
     opens the mailbox from its link and downloads the decision; the official sees "Opened"
-    with its time."""
+    with its time. And of ex officio evidence: the parent leaves the evidence to the
+    municipality, the demo registers answer over HTTP, the clerk reads the birth record on the
+    case page and may draft the decision only then."""
     settings.SALTER_PUBLIC_URL = live_server.url  # the e-mail's links lead to this server
+    demo_registers(system, live_server, settings)
+    citizen.full_name = "Ивана Марковић"  # Luka's mother, in the demo registers
     citizen.language = "en"  # registered in English: their notices come in English
-    citizen.save(update_fields=["language"])
+    citizen.save(update_fields=["full_name", "language"])
     catalog.offer_pilot(system, authority, pilots.NEWBORN_AID)
     parent = Account(citizen, add_totp(citizen))
     clerk = add(system, unit, "referent@surdulica.demo", "Драган Референтовић", Role.CLERK)
@@ -520,10 +607,10 @@ def test_newborn_aid_from_the_application_to_delivery(
     fill(
         page.locator("main form.stack"),
         {
-            "parent_name": "Јована Јовановић",
-            "parent_jmbg": valid_jmbg("010199071000"),
-            "parent_address": "Српских владара 1, Сурдулица",
-            "parent_email": "jovana@example.rs",
+            "parent_name": "Ивана Марковић",
+            "parent_jmbg": IVANA,
+            "parent_address": "Српских владара 14, Сурдулица",
+            "parent_email": "ivana@example.rs",
             "bank_account": "160-0000000012345-67",
         },
     )
@@ -534,9 +621,9 @@ def test_newborn_aid_from_the_application_to_delivery(
     fill(
         page.locator("main form.stack"),
         {
-            "child_name": "Лука Јовановић",
-            "child_jmbg": valid_jmbg("150302471000"),
-            "child_birth_date": "2024-03-15",
+            "child_name": "Лука Марковић",
+            "child_jmbg": LUKA,
+            "child_birth_date": "2026-09-14",
         },
     )
     click(page, page.get_by_role("button", name="Next", exact=True))
@@ -547,15 +634,28 @@ def test_newborn_aid_from_the_application_to_delivery(
     fill(page.locator("main form.stack"), {"bring_evidence": False})
     click(page, page.get_by_role("button", name="Next", exact=True))
     assert page.url.endswith("?step=review"), page.url
-    expect(page.locator("main dl")).to_contain_text("Лука Јовановић")
+    expect(page.locator("main dl")).to_contain_text("Лука Марковић")
     check_page(page)  # the summary
     click(page, page.get_by_role("button", name="Submit", exact=True))
     case = Case.objects.get(applicant=citizen)
     assert page.url.endswith(f"/cases/{case.pk}/"), page.url
     expect(page.locator(".messages")).to_contain_text(case.registry_number)
     expect(page.locator("#next-heading + p")).to_contain_text("Application submitted")
-    check_page(page)  # the applicant's case
+    # The parent reads, in plain words, that the municipality is asking the registers.
+    expect(evidence_panel(page).locator("li")).to_have_text(
+        [
+            f"{BIRTH_RECORD} {authority.name_en} is obtaining this from {MINISTRY[2]}.",
+            f"{RESIDENCE} {authority.name_en} is obtaining this from {INTERIOR}.",
+        ],
+        use_inner_text=True,  # the label and the state are two lines
+    )
+    check_page(page)  # the applicant's case, with the evidence being obtained
     assert case.data["bring_evidence"] is False
+    asked = case.evidence.order_by("id")
+    assert [(r.code, r.state) for r in asked] == [
+        ("birth_record", "pending"),
+        ("residence", "pending"),
+    ]
 
     # The parent consents to electronic delivery by the municipality (ZUP art. 57).
     click(page, page.locator("header").get_by_role("link", name="E-mailbox"))
@@ -576,9 +676,16 @@ def test_newborn_aid_from_the_application_to_delivery(
     sign_in(office, clerk, "/official/cases/queue/")
     open_from_queue(office, case, "Application submitted")
     claim(office, clerk)
-    check_page(office)  # the clerk's case
+    expect(fact(evidence_item(office, BIRTH_RECORD), "State")).to_have_text(
+        "Asked, waiting for the register"
+    )
+    check_page(office)  # the clerk's case, the registers not asked yet
     take_step(office, "Start the review")
     done(office, "Start the review")
+    # The decision waits for the evidence: the page says so above the steps.
+    expect(evidence_panel(office).locator("p.error")).to_have_text(
+        "Waiting for evidence: “Draft the decision” can be taken once every piece below is settled."
+    )
     take_step(office, "Request a supplement", {"supplement_request": SUPPLEMENT_REQUEST})
     done(office, "Request a supplement")
     expect(state(office)).to_have_text("Waiting for a supplement")
@@ -595,14 +702,53 @@ def test_newborn_aid_from_the_application_to_delivery(
     expect(page.locator("main")).not_to_contain_text("The authority is waiting for you")
     check_page(page)  # the applicant's case after their step
 
-    # The clerk reads the answer and drafts the decision.
+    # The clerk reads the answer and drafts the decision: refused, the registers have not
+    # been asked yet.
+    draft = {"decision_outcome": "granted", "decision_reasoning": REASONING}
     open_from_queue(office, case, "Under review", check=False)
     expect(office.locator("main")).to_contain_text(SUPPLEMENT_ANSWER)
-    take_step(
-        office,
-        "Draft the decision",
-        {"decision_outcome": "granted", "decision_reasoning": REASONING},
+    take_step(office, "Draft the decision", draft)
+    expect(office.locator(".messages")).to_contain_text(
+        f"Waiting for the answer of {MINISTRY[2]} about: {BIRTH_RECORD} (asked"
     )
+    expect(office.locator(".messages")).to_contain_text(
+        f"Waiting for the answer of {INTERIOR} about: {RESIDENCE} (asked"
+    )
+    expect(state(office)).to_have_text("Under review")
+    check_page(office)  # the refusal
+
+    # The exchange worker asks the registers over HTTP; both answer.
+    assert ask_registers() == Counter(answered=2)
+    # Both sides logged both exchanges, and the hashes the registers returned match.
+    exchanged = ExchangeMessage.objects.filter(case=case)
+    assert sorted(exchanged.values_list("outcome", "hash_matches")) == [("answered", True)] * 2
+    logged = RegisterLog.objects.values_list("request_id", flat=True)
+    assert sorted(logged) == sorted(str(m.request_id) for m in exchanged)
+    office.goto(f"/official/cases/{case.pk}/")
+    birth = evidence_item(office, BIRTH_RECORD)
+    expect(fact(birth, "Register")).to_have_text(f"Birth record by personal number — {MINISTRY[2]}")
+    expect(fact(birth, "State")).to_have_text("Obtained from the register")
+    expect(birth.locator("h4")).to_have_text("What the register answered")
+    record = {
+        "Given name": "Лука",
+        "Family name": "Марковић",
+        "Date of birth": "14.09.2026.",
+        "Place of birth": "Сурдулица",
+        "Mother's name": "Ивана Марковић",
+        "Mother's JMBG": IVANA,
+        "Entry number in the register": "154/2026",
+    }
+    for label, value in record.items():
+        expect(fact(birth, label)).to_have_text(value)
+    residence = evidence_item(office, RESIDENCE)
+    expect(fact(residence, "State")).to_have_text("Obtained from the register")
+    expect(fact(residence, "Address")).to_have_text("Српских владара 14")
+    expect(evidence_panel(office).locator("p.error")).to_have_count(0)
+    expect(evidence_panel(office).get_by_role("button")).to_have_count(0)  # nothing to decide
+    expect(timeline_entry(office, f"{BIRTH_RECORD} — obtained from")).to_contain_text(MINISTRY[2])
+    check_page(office)  # the clerk's case with the evidence obtained
+
+    take_step(office, "Draft the decision", draft)
     done(office, "Draft the decision")
     expect(state(office)).to_have_text("Decision drafted")
 
@@ -705,6 +851,14 @@ def test_newborn_aid_from_the_application_to_delivery(
         expect(entry).to_contain_text(f"→ {to}")
         expect(entry).to_contain_text(who)
     expect(timeline_entry(page, "Approve the decision")).to_contain_text("The draft is correct.")
+    # That the registers answered, not what they said (a birth record names other people).
+    timeline_entry(page, f"{BIRTH_RECORD} — obtained from {MINISTRY[2]}")
+    timeline_entry(page, f"{RESIDENCE} — obtained from {INTERIOR}")
+    expect(evidence_panel(page).locator("li")).to_have_text(
+        [f"{BIRTH_RECORD} Obtained from {MINISTRY[2]}.", f"{RESIDENCE} Obtained from {INTERIOR}."],
+        use_inner_text=True,
+    )
+    expect(page.locator("main")).not_to_contain_text("154/2026")
     check_page(page)  # the applicant's closed case, with the decision
 
     # The parent downloads the signed decision; anyone can check it by its code.
