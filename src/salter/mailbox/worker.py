@@ -69,10 +69,11 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from salter.core.listener import Listener
 from salter.mailbox.channels import Adapter, PermanentFailure, TemporaryFailure, adapter_for
 from salter.mailbox.models import Notification
 from salter.mailbox.outbox import CHANNEL
@@ -114,7 +115,7 @@ class Worker:
         self.max_attempts = max_attempts or settings.SALTER_OUTBOX_MAX_ATTEMPTS
         self.stopping = False
         self.counts: Counter[str] = Counter()
-        self._listener: Any = None
+        self._listener = Listener(CHANNEL)
 
     # --- claiming ---------------------------------------------------------------------------
 
@@ -294,40 +295,9 @@ class Worker:
 
     # --- waiting ----------------------------------------------------------------------------
 
-    def _listen(self) -> Any:
-        if connection.vendor != "postgresql":
-            return None
-        if self._listener is None:
-            wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
-            wrapper.ensure_connection()
-            raw = wrapper.connection
-            raw.autocommit = True
-            raw.execute(f"LISTEN {CHANNEL}")
-            self._listener = wrapper
-        return self._listener.connection
-
-    def _close_listener(self) -> None:
-        wrapper, self._listener = self._listener, None
-        if wrapper is not None:
-            try:
-                wrapper.close()
-            except DatabaseError:
-                pass
-
     def wait(self) -> None:
         """Until a NOTIFY arrives (PostgreSQL), the poll interval passes, or a stop signal."""
-        deadline = time.monotonic() + self.poll
-        listener = self._listen()
-        while not self.stopping:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            if listener is None:
-                time.sleep(min(left, 0.1))
-                continue
-            # stop_after=1 still takes every notice already received: a burst wakes us once.
-            if list(listener.notifies(timeout=min(left, 0.25), stop_after=1)):
-                return
+        self._listener.wait(self.poll, lambda: self.stopping)
 
     # --- the loop ---------------------------------------------------------------------------
 
@@ -348,7 +318,7 @@ class Worker:
             while not self.stopping:
                 try:
                     if not once:
-                        self._listen()  # before the first look, so no commit goes unheard
+                        self._listener.open()  # before the first look, so no commit goes unheard
                     self.drain()
                     if once:
                         break
@@ -356,13 +326,13 @@ class Worker:
                 except DatabaseError as exc:
                     # The database went away: start again with fresh connections.
                     log.warning("notify_worker.database_error", error=repr(exc))
-                    self._close_listener()
+                    self._listener.close()
                     connection.close()
                     if once:
                         raise
                     time.sleep(self.poll)
         finally:
-            self._close_listener()
+            self._listener.close()
             restore()
         log.info("notify_worker.stopped", **self.counts)
         return self.counts

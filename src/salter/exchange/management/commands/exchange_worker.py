@@ -17,8 +17,9 @@ from typing import Any
 
 import structlog
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db import DatabaseError, connection
 
+from salter.core.listener import Listener
 from salter.exchange import evidence
 
 log = structlog.get_logger(__name__)
@@ -43,14 +44,14 @@ class Command(BaseCommand):
             self.stderr.write("--batch must be at least 1 and --poll more than 0")
             raise SystemExit(2)
         self.stopping = False
-        self.listener: Any = None
+        self.listener = Listener(evidence.CHANNEL)
         restore = self._trap_signals()
         totals: dict[str, int] = {}
         try:
             while not self.stopping:
                 try:
                     if not options["once"]:
-                        self._listen()  # before looking, so no nudge goes unheard
+                        self.listener.open()  # before looking, so no nudge goes unheard
                     while not self.stopping:
                         counts = evidence.ask_due(options["batch"])
                         for outcome, n in counts.items():
@@ -59,53 +60,20 @@ class Command(BaseCommand):
                             break
                     if options["once"]:
                         break
-                    self._wait(options["poll"])
+                    self.listener.wait(options["poll"], lambda: self.stopping)
                 except DatabaseError as exc:
                     # The database went away: start again with fresh connections.
                     log.warning("exchange_worker.database_error", error=repr(exc))
-                    self._close_listener()
+                    self.listener.close()
                     connection.close()
                     if options["once"]:
                         raise
                     time.sleep(options["poll"])
         finally:
-            self._close_listener()
+            self.listener.close()
             restore()
         if options["once"] or options["verbosity"] > 1:
             self.stdout.write(", ".join(f"{k}: {v}" for k, v in sorted(totals.items())) or "-")
-
-    def _listen(self) -> Any:
-        if connection.vendor != "postgresql":
-            return None
-        if self.listener is None:
-            wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
-            wrapper.ensure_connection()
-            raw = wrapper.connection
-            raw.autocommit = True
-            raw.execute(f"LISTEN {evidence.CHANNEL}")
-            self.listener = wrapper
-        return self.listener.connection
-
-    def _close_listener(self) -> None:
-        wrapper, self.listener = self.listener, None
-        if wrapper is not None:
-            try:
-                wrapper.close()
-            except DatabaseError:
-                pass
-
-    def _wait(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        listener = self._listen()
-        while not self.stopping:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            if listener is None:
-                time.sleep(min(left, 0.1))
-                continue
-            if list(listener.notifies(timeout=min(left, 0.25), stop_after=1)):
-                return
 
     def _stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         self.stopping = True
