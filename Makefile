@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := python3
 
-.PHONY: run test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases benchmark-documents benchmark-mailbox benchmark-exchange openapi messages clean
+.PHONY: run test debian-run debian-test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases benchmark-documents benchmark-mailbox benchmark-exchange openapi messages clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -25,9 +25,16 @@ node_modules/.synced: package.json package-lock.json
 
 install: $(VENV)/.synced node_modules/.synced
 
+# The Debian packages each command needs: installed when root with apt, else a stop naming them.
+debian-run:
+	bash scripts/debian-packages.sh run
+
+debian-test:
+	bash scripts/debian-packages.sh test
+
 ## make run: install, migrate, seed the demo, serve on http://127.0.0.1:$(PORT) with gunicorn,
 ## with the notification worker and the clock beside it (scripts/run.sh).
-run: install
+run: debian-run install
 	$(BIN)/salter migrate --no-input
 	$(BIN)/salter pki init
 	$(BIN)/salter collectstatic --no-input -v0
@@ -36,7 +43,7 @@ run: install
 
 ## make test: every check (lint, types, migrations, deploy check, tests on SQLite and
 ## PostgreSQL, browser tests). See scripts/test.sh for what runs and why.
-test: install
+test: debian-test install
 	bash scripts/test.sh
 
 lint: install

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email
+import os
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -21,6 +23,21 @@ from salter.core.context import Actor
 from salter.identity.models import Role, User
 
 PASSWORD = "correct horse battery staple"  # noqa: S105
+
+
+def missing_tool(reason: str) -> None:
+    """A test that cannot run because a program is not installed: a skip on a developer's
+    machine, a failure in CI (``CI=true``), where `make test` has installed everything."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} — required in CI", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs_tools"):
+        missing = [tool for tool in mark.args if shutil.which(tool) is None]
+        if missing:
+            missing_tool(f"needs {', '.join(missing)} ({mark.kwargs.get('package', 'see README')})")
 
 
 def free_port() -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from conftest import PASSWORD, Mailbox
+from conftest import PASSWORD, Mailbox, missing_tool
 from django.db import connections
 from django_otp.oath import TOTP
 from playwright.sync_api import (
@@ -76,7 +76,7 @@ def playwright_driver(django_db_setup: None) -> Iterator[Playwright]:
     synchronous; allow them while Playwright runs. Depending on ``django_db_setup`` creates the
     test database before Playwright starts and destroys it after Playwright stops."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+        missing_tool(f"{CHROMIUM} is missing (apt-get install chromium)")
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run npm ci")
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")

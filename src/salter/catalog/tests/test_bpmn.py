@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import missing_tool
 
 from salter.catalog import bpmn, editor, pilots
 
@@ -109,7 +110,7 @@ def test_bpmn_io_reads_the_export_without_a_warning(pilot: pilots.Pilot, tmp_pat
     reads the file with no warning, and every flow element has its shape or edge."""
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "bpmn-moddle").is_dir():
-        pytest.skip("needs Node.js and `npm ci` (make install) for bpmn-moddle")
+        missing_tool("needs Node.js and `npm ci` (make install) for bpmn-moddle")
     exported = tmp_path / f"{pilot.code}.bpmn"
     exported.write_text(bpmn.bpmn(pilot.definition(), name=pilot.name_en), encoding="utf-8")
     done = subprocess.run(  # noqa: S603 — our own script on our own file

@@ -219,9 +219,7 @@ def test_svg_and_png() -> None:
 
 
 ZBARIMG = shutil.which("zbarimg")
-needs_zbar = pytest.mark.skipif(
-    ZBARIMG is None, reason="zbarimg is not on PATH (Debian package zbar-tools)"
-)
+needs_zbar = pytest.mark.needs_tools("zbarimg", package="Debian: zbar-tools")
 
 
 def read_with_zbar(png: bytes) -> str:

@@ -4,7 +4,6 @@ pdftoppm and the zbar QR reader — and the officials' payment pages, with who m
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 import tempfile
 from datetime import timedelta
@@ -30,9 +29,8 @@ from salter.payments.tests.test_ipsqr import read_with_zbar
 from .conftest import ACCOUNT, CERTIFICATE_FORM, Entry, act, statement
 
 pytestmark = pytest.mark.django_db
-needs_tools = pytest.mark.skipif(
-    not all(shutil.which(t) for t in ("zbarimg", "pdftoppm", "pdftotext")),
-    reason="needs zbar-tools and poppler-utils",
+needs_tools = pytest.mark.needs_tools(
+    "zbarimg", "pdftoppm", "pdftotext", package="Debian: zbar-tools, poppler-utils"
 )
 
 
