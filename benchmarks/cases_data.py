@@ -51,8 +51,8 @@ from psycopg.types.json import Jsonb  # noqa: E402
 from salter.authorities import services as authority_services  # noqa: E402
 from salter.authorities.models import Authority, RegistryBook, RegistryCounter  # noqa: E402
 from salter.cases import workflow  # noqa: E402
+from salter.cases.access import role_mask  # noqa: E402
 from salter.cases.models import Case, CaseEvent, Task  # noqa: E402
-from salter.cases.services import role_mask  # noqa: E402
 from salter.catalog import pilots  # noqa: E402
 from salter.catalog import services as catalog_services  # noqa: E402
 from salter.core.context import Actor  # noqa: E402

@@ -36,8 +36,8 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from salter.cases import queries  # noqa: E402
+from salter.cases.access import ROLE_BITS  # noqa: E402
 from salter.cases.models import Case  # noqa: E402
-from salter.cases.services import ROLE_BITS  # noqa: E402
 from salter.identity.models import Role, User  # noqa: E402
 
 

@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from salter.cases import queries, services, workflow
+from salter.cases import access, queries, services, workflow
+from salter.cases.errors import AlreadyClaimed, AlreadyDone, CaseError
 from salter.cases.models import Case, CaseEvent
 from salter.catalog import queries as catalog_queries
 from salter.core.context import Actor
@@ -235,8 +236,8 @@ def _refusal(exc: Exception) -> ApiError:
                 )
             },
         )
-    if isinstance(exc, services.AlreadyDone):
-        code = "already_claimed" if isinstance(exc, services.AlreadyClaimed) else "already_done"
+    if isinstance(exc, AlreadyDone):
+        code = "already_claimed" if isinstance(exc, AlreadyClaimed) else "already_done"
         return ApiError(409, code, str(exc), details={"by": exc.by})
     if isinstance(exc, ValidationError):
         details = [
@@ -249,7 +250,7 @@ def _refusal(exc: Exception) -> ApiError:
     return ApiError(409, "conflict", str(exc))
 
 
-_REFUSED = (services.CaseError, ValidationError, PermissionDenied)
+_REFUSED = (CaseError, ValidationError, PermissionDenied)
 
 
 # --- routes ---------------------------------------------------------------------------------
@@ -352,7 +353,7 @@ def take_transition(
     """409 `already_done` when the case moved on first (the message names who and when)."""
     auth.require_scope(request, "write")
     user = _user(request)
-    if queries.visible_case(case_id, user) is None:
+    if access.visible_case(case_id, user) is None:
         raise ApiError(404, "not_found", "No such case.")
     confirmation = fresh.from_code(user, body.second_factor_code)
     try:

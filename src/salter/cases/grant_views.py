@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from salter.cases import access as case_access
 from salter.cases import grants, queries
 from salter.cases.models import Case, CaseGrant
 from salter.core.context import Actor
@@ -33,7 +34,7 @@ def _user(request: HttpRequest) -> User:
 
 def _granting_case(request: HttpRequest, case_id: int) -> Case:
     """The case, if the caller reads it through their own role and may give access to it."""
-    found = queries.visible_case(case_id, _user(request))
+    found = case_access.visible_case(case_id, _user(request))
     if found is None or not found[1]:
         raise Http404
     case = found[0]

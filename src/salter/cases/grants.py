@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from salter.audit import services as audit
-from salter.cases import queries
+from salter.cases import access, timeline
 from salter.cases.models import Case, CaseEvent, CaseGrant
 from salter.core.context import Actor
 from salter.identity.models import User
@@ -40,7 +40,7 @@ NOT_GRANTING = gettext_noop(
 def _may_grant(actor: Actor, case: Case) -> None:
     require_user(actor)
     assert actor.user is not None
-    if not queries.may_grant(case, actor.user):
+    if not access.may_grant(case, actor.user):
         raise PermissionDenied(_(NOT_GRANTING))
 
 
@@ -80,11 +80,11 @@ def grant_access(
         errors["user"] = _("The applicant reads their own case already.")
     elif user.pk == actor.user.pk:
         errors["user"] = _("You cannot give access to yourself.")
-    elif queries.sees(case, user):
+    elif access.sees(case, user):
         errors["user"] = _("%(name)s already reads this case through their own role.") % {
             "name": user.full_name
         }
-    elif queries.active_grant(case, user) is not None:
+    elif access.active_grant(case, user) is not None:
         errors["user"] = _("%(name)s already has access to this case.") % {"name": user.full_name}
     if valid_until is not None and valid_until <= now:
         errors["valid_until"] = _("The end of the access must be in the future.")
@@ -112,12 +112,12 @@ def grant_access(
         "valid_until": _label(valid_until),
         "hidden_until": _label(hidden_until),
     }
-    CaseEvent.objects.create(
-        case=case,
+    timeline.record(
+        case,
+        CaseEvent.Kind.ACCESS_GRANTED,
+        actor,
         at=now,
-        kind=CaseEvent.Kind.ACCESS_GRANTED,
-        actor=actor.user,
-        internal=True,  # never shown to the applicant: it may be an investigation
+        internal=True,
         payload={**payload, "grantee_name": user.full_name, "text": f"{user.full_name}: {reason}"},
     )
     audit.record(
@@ -148,11 +148,11 @@ def revoke_access(actor: Actor, grant: CaseGrant | int) -> CaseGrant:
     grant.revoked_at = now
     grant.revoked_by = actor.user
     grant.save(update_fields=["revoked_at", "revoked_by"])
-    CaseEvent.objects.create(
-        case=case,
+    timeline.record(
+        case,
+        CaseEvent.Kind.ACCESS_REVOKED,
+        actor,
         at=now,
-        kind=CaseEvent.Kind.ACCESS_REVOKED,
-        actor=actor.user,
         internal=True,
         payload={
             "grantee": grant.user_id,

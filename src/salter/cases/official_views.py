@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from salter.authorities.models import Authority
-from salter.cases import queries, services, steps, workflow
+from salter.cases import access, queries, services, steps, workflow
+from salter.cases.errors import CaseError
 from salter.cases.models import CaseEvent, Task
 from salter.catalog.forms import ServiceForm
 from salter.catalog.models import ServiceVersion
@@ -199,7 +200,7 @@ def _show(
     # Showing the case is a read of its subjects' data (docs/data-tracker.md).
     reads.case_read(request, case)
     # Only the roles whose seat reaches this case (unit, clearance); none under a grant.
-    own, stand_in = queries.case_roles(case, user)
+    own, stand_in = access.case_roles(case, user)
     held = set(own)
     definition = case.service_version.definition
     task = getattr(case, "task", None) if case.closed_at is None else None
@@ -313,7 +314,7 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
     except ValidationError as exc:
         errors = steps.messages_of(exc)
         return _show(request, view, failed=transition_id, errors=errors, raw=posted.raw, status=400)
-    except (services.CaseError, PermissionDenied) as exc:
+    except (CaseError, PermissionDenied) as exc:
         messages.error(request, str(exc))
         return _back(case.pk)
     messages.success(
@@ -331,7 +332,7 @@ def _task_action(request: HttpRequest, case_id: int, action: Any, done: str) -> 
         return _back(case.pk)
     try:
         action(Actor.from_request(request), task.pk)
-    except (services.CaseError, PermissionDenied) as exc:
+    except (CaseError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
@@ -377,7 +378,7 @@ def comment(request: HttpRequest, case_id: int) -> HttpResponse:
     except ValidationError as exc:
         error = next(iter(steps.messages_of(exc).values()))
         return _show(request, view, comment_error=error, raw={"text": text}, status=400)
-    except (services.CaseError, PermissionDenied) as exc:
+    except (CaseError, PermissionDenied) as exc:
         messages.error(request, str(exc))
         return _back(view.case.pk)
     messages.success(request, _("The comment is on the timeline."))

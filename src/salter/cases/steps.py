@@ -15,7 +15,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salter.cases import workflow
+from salter.cases import listeners, workflow
 from salter.cases.models import Approval, Case, CaseEvent
 from salter.catalog.forms import ServiceForm
 
@@ -227,18 +227,11 @@ def act_text(event: CaseEvent) -> str:
     the case was carried into a new year, its old and new numbers)."""
     if event.kind == CaseEvent.Kind.CARRIED_OVER:
         return f"{event.payload.get('from', '')} → {event.payload.get('to', '')}"
-    if event.kind == CaseEvent.Kind.DELIVERY:  # a step of a delivery: which one, of what
-        from salter.mailbox.models import Delivery  # the mailbox builds on cases
-
-        state = str(event.payload.get("state", ""))
-        label = Delivery.State(state).label if state in Delivery.State.values else state
-        return f"{label}, {event.payload.get('registry_number', '')}"
     if event.kind == CaseEvent.Kind.LETTER:
         return str(event.payload.get("registry_number", ""))
-    if event.kind == CaseEvent.Kind.EVIDENCE:  # a piece of evidence: which, and what came of it
-        from salter.exchange import evidence  # the exchange builds on cases
-
-        return evidence.event_text(event.payload)
+    described = listeners.text_of(event)  # an app's own kind: a delivery step, evidence
+    if described is not None:
+        return described
     if event.kind not in (CaseEvent.Kind.DOCUMENT, CaseEvent.Kind.DRAFTED):
         return ""
     label = workflow.text(event.payload.get("label")) or str(event.payload.get("code", ""))

@@ -1,12 +1,14 @@
 """Background tasks of the case engine (Django Tasks API). ``salter clock`` enqueues them
-every ``SALTER_CLOCK_SECONDS``; ``salter db_worker`` runs them. Both are idempotent, so an
-extra run, a retried one or two workers at once change nothing twice."""
+every ``SALTER_CLOCK_SECONDS`` (:mod:`salter.core.clock`); ``salter db_worker`` runs them.
+Both are idempotent, so an extra run, a retried one or two workers at once change nothing
+twice."""
 
 from __future__ import annotations
 
 from django_tasks import task
 
 from salter.cases import timers
+from salter.core import clock
 
 
 @task()
@@ -19,10 +21,12 @@ def escalate_overdue() -> int:
     return timers.escalate_overdue()
 
 
-@task()
-def close_past_years() -> int:
-    """Close the registry years that have ended and carry their open cases over."""
-    from salter.core.context import Actor
-    from salter.documents import yearend
-
-    return sum(e.carried_over for e in yearend.close_past_years(Actor.system("command")))
+clock.register(
+    "run_timers", task=run_timers, run=lambda: {"timers taken": timers.fire_timers()}, order=10
+)
+clock.register(
+    "escalate_overdue",
+    task=escalate_overdue,
+    run=lambda: {"tasks escalated": timers.escalate_overdue()},
+    order=20,
+)

@@ -25,8 +25,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from salter.audit import services as audit
-from salter.cases import services, workflow
+from salter.cases import services, timeline, workflow
+from salter.cases.errors import AlreadyDone, CaseError
 from salter.cases.models import Case, CaseEvent, Task
+from salter.cases.services.common import TIMER
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
 
@@ -75,16 +77,16 @@ def due_timers(now: datetime | None = None) -> list[Due]:
 
 def fire_timers(now: datetime | None = None) -> int:
     """Take every timed transition that is due; the number taken."""
-    actor = Actor.system(services.TIMER)
+    actor = Actor.system(TIMER)
     taken = 0
     for due in due_timers(now):
         try:
             services.take_transition(
                 actor, due.case_id, due.transition_id, expected_state=due.state
             )
-        except services.AlreadyDone:
+        except AlreadyDone:
             continue  # moved meanwhile (a person, or another worker)
-        except (ValidationError, services.CaseError, PermissionDenied) as exc:
+        except (ValidationError, CaseError, PermissionDenied) as exc:
             # e.g. a guard that does not hold: the case stays for a person to decide
             log.warning(
                 "timer.refused", case=due.case_id, transition=due.transition_id, error=str(exc)
@@ -123,10 +125,10 @@ def _escalate(case_id: int, today: date) -> bool:
     task.escalated_at = now
     task.save(update_fields=["escalated_at"])
     actor = Actor.system(ESCALATION)
-    CaseEvent.objects.create(
-        case=case,
+    timeline.record(
+        case,
+        CaseEvent.Kind.ESCALATED,
         at=now,
-        kind=CaseEvent.Kind.ESCALATED,
         internal=True,
         payload={"due_at": task.due_at.isoformat(), "state": task.state},
     )

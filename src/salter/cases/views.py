@@ -28,7 +28,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from salter.cases import queries, services, steps, workflow
+from salter.cases import access, queries, services, steps, workflow
+from salter.cases.errors import CaseError
 from salter.cases.models import Case, CaseEvent, Draft
 from salter.catalog import queries as catalog_queries
 from salter.catalog.forms import ServiceForm
@@ -67,7 +68,7 @@ def apply(request: HttpRequest, authority: str, code: str) -> HttpResponse:
     if loa.of(request) < level:
         return redirect(loa.step_up_url(request, level))
     user = _user(request)
-    if service.kind == Service.Kind.INTERNAL and not queries.official_roles(
+    if service.kind == Service.Kind.INTERNAL and not access.official_roles(
         user, service.authority_id
     ):
         return render(
@@ -168,7 +169,7 @@ class _Apply:
         except ValidationError as exc:
             errors = {name: str(msgs[0]) for name, msgs in exc.message_dict.items()}
             return self.show(self.form.first_step_with_error(errors), errors)
-        except (services.CaseError, PermissionDenied) as exc:
+        except (CaseError, PermissionDenied) as exc:
             return self.review(str(exc))
         messages.success(
             self.request,
@@ -359,7 +360,7 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
     except ValidationError as exc:
         errors = steps.messages_of(exc)
         return _show(request, view, failed=transition_id, errors=errors, raw=posted.raw, status=400)
-    except (services.CaseError, PermissionDenied) as exc:
+    except (CaseError, PermissionDenied) as exc:
         messages.error(request, str(exc))
         return redirect(detail)
     messages.success(
@@ -379,7 +380,7 @@ def withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.withdraw(Actor.from_request(request), case.pk)
-        except (services.CaseError, PermissionDenied) as exc:
+        except (CaseError, PermissionDenied) as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Your application has been withdrawn."))

@@ -34,3 +34,22 @@ def rank(level: str) -> int:
 
 def within(level: str, clearance: str) -> bool:
     return RANKS[level] <= RANKS[clearance]
+
+
+# A level or clearance the code does not know (a hand-edited row) ranks as follows: a case at
+# an unknown level is treated as the most secret, an unknown clearance as no clearance at all.
+UNKNOWN_LEVEL = len(RANKS)
+UNKNOWN_CLEARANCE = -1
+
+
+def level_rank(level: str) -> int:
+    return RANKS.get(level, UNKNOWN_LEVEL)
+
+
+def clearance_rank(clearance: str) -> int:
+    return RANKS.get(clearance, UNKNOWN_CLEARANCE)
+
+
+def levels_up_to(rank: int) -> list[str]:
+    """The levels a clearance of ``rank`` reads, for ``confidentiality__in`` filters."""
+    return [level for level in Level.values if RANKS[level] <= rank]

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from salter.audit import services as audit
 from salter.authorities.models import Category
 from salter.authorities.services import current_categories
+from salter.cases import timeline
 from salter.cases.models import Case, CaseEvent
 from salter.core.context import Actor
 from salter.documents import rendering, services, signing
@@ -176,11 +177,11 @@ def make(
         document.issued_at = now
         document.issued_by = signer
         document.save(update_fields=["issued_at", "issued_by"])
-    CaseEvent.objects.create(
-        case=case,
+    timeline.record(
+        case,
+        CaseEvent.Kind.DRAFTED if action == DRAFT else CaseEvent.Kind.DOCUMENT,
+        actor,
         at=now,
-        kind=CaseEvent.Kind.DRAFTED if action == DRAFT else CaseEvent.Kind.DOCUMENT,
-        actor=actor.user,
         internal=action == DRAFT,
         payload={
             "document": document.pk,

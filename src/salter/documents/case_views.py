@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
-from salter.cases import queries
+from salter.cases import access
 from salter.core.context import Actor
 from salter.documents.models import Document, DocumentVersion
 from salter.documents.queries import ISSUED_KINDS
@@ -22,7 +22,7 @@ from salter.identity.models import User
 def _case_document(request: HttpRequest, case_id: int, document_id: int) -> tuple[Document, bool]:
     user = request.user
     assert isinstance(user, User)
-    found = queries.visible_case(case_id, user)
+    found = access.visible_case(case_id, user)
     if found is None:
         raise Http404
     case, as_official = found

@@ -73,7 +73,7 @@ def _entry(request: HttpRequest, document_id: int) -> Document:
         raise Http404
     within = queries.readable(user, document.authority_id)
     if not Document.objects.filter(within, pk=document.pk).exists():
-        from salter.cases.queries import visible_case  # the case's own rule, grants included
+        from salter.cases.access import visible_case  # the case's own rule, grants included
 
         found = visible_case(document.case_id, user) if document.case_id else None
         if found is None or not found[1]:

@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.authorities.models import Authority, OrgUnit, RegistryBook
+from salter.cases.access import AUTHORITY_WIDE
 from salter.cases.models import Case
-from salter.cases.queries import AUTHORITY_WIDE, clearance_rank, levels_up_to
+from salter.core.confidentiality import clearance_rank, levels_up_to
 from salter.documents.models import Document, DocumentVersion
 from salter.identity.models import Membership, Role, User
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from salter.audit import services as audit
 from salter.authorities.models import Authority, Category, RegistryBook
 from salter.authorities.services import allocate_number
+from salter.cases import services as cases
 from salter.cases.models import Case
 from salter.core.context import Actor
 from salter.core.translit import to_latin
@@ -124,12 +125,10 @@ def register(
     now = timezone.now()
     extra: dict[str, str] = {}
     if case is not None:
-        locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-        locked.last_sub_number += 1
-        locked.save(update_fields=["last_sub_number"])
+        taken = cases.next_sub_number(case)
+        locked = taken.case
         book_id, year, number = locked.book_id, locked.year, locked.number
-        sub = locked.last_sub_number
-        formatted = f"{locked.registry_number}-{sub}"
+        sub, formatted = taken.sub, taken.formatted
         # A case's act or letter is as confidential as the case.
         extra["confidentiality"] = locked.confidentiality
     else:

@@ -18,13 +18,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 import structlog
-from django.db import transaction
 from django.utils import timezone
 
-from salter.audit import services as audit
 from salter.authorities import services as authority_services
 from salter.authorities.models import RegistryBook, RegistryCounter
-from salter.cases.models import Case, CaseEvent
+from salter.cases import listeners
+from salter.cases import services as cases
+from salter.cases.models import Case
 from salter.core.context import Actor
 from salter.documents.models import Document
 from salter.documents.services import new_verification_code, search_text
@@ -49,71 +49,44 @@ def close_year(actor: Actor, book: RegistryBook, year: int) -> YearEnd:
         .values_list("pk", flat=True)
     )
     for case_id in list(open_cases):
-        if carry_over(actor, case_id, year):
+        if cases.carry_over(actor, case_id, year):
             carried += 1
     log.info("registry.year_ended", book=book.code, year=year, carried_over=carried)
     return YearEnd(book.code, year, carried)
 
 
-@transaction.atomic
-def carry_over(actor: Actor, case_id: int, year: int) -> bool:
-    """Carry one open case of ``year`` into the next year's book. ``False`` if it is no longer
-    an open case of that year (closed meanwhile, or carried by an earlier run)."""
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("book", "service_version__service")
-        .get(pk=case_id)
-    )
-    if case.year != year or case.closed_at is not None:
-        return False
-    old_number = case.registry_number
-    allocation = authority_services.allocate_number(actor, case.book, year=year + 1)
+def enter_carried_over(renumbered: listeners.Renumbered) -> Document:
+    """The case, carried into the new year (:func:`salter.cases.services.carry_over`), is
+    entered again in the new year's book under its new number, linked to its old entry."""
+    case, old_number = renumbered.case, renumbered.registry_number
     previous = Document.objects.filter(
-        case=case, book_id=case.book_id, year=year, number=case.number, sub_number=0
+        case=case,
+        book_id=case.book_id,
+        year=renumbered.year,
+        number=renumbered.number,
+        sub_number=0,
     ).first()
-    now = timezone.now()
     subject = previous.subject if previous is not None else case.service_version.service.name
     sender = previous.sender if previous is not None else case.applicant.full_name
-    Document.objects.create(
+    return Document.objects.create(
         authority_id=case.authority_id,
         book_id=case.book_id,
-        year=allocation.year,
-        number=allocation.number,
+        year=case.year,
+        number=case.number,
         sub_number=0,
-        registry_number=allocation.formatted,
+        registry_number=case.registry_number,
         case=case,
         direction=Document.Direction.INCOMING,
-        registered_at=now,
+        registered_at=timezone.now(),
         sender=sender,
         subject=subject,
         category=previous.category if previous is not None else None,
         verification_code=new_verification_code(),
-        search_text=search_text(allocation.formatted, old_number, subject, sender),
+        search_text=search_text(case.registry_number, old_number, subject, sender),
         carried_over_from=previous,
-        created_by=actor.user,
+        created_by=renumbered.actor.user,
         confidentiality=case.confidentiality,
     )
-    case.registry_number = allocation.formatted
-    case.year = allocation.year
-    case.number = allocation.number
-    case.last_sub_number = 0
-    case.version += 1
-    case.save(update_fields=["registry_number", "year", "number", "last_sub_number", "version"])
-    CaseEvent.objects.create(
-        case=case,
-        at=now,
-        kind=CaseEvent.Kind.CARRIED_OVER,
-        actor=actor.user,
-        payload={"from": old_number, "to": allocation.formatted},
-    )
-    audit.record(
-        actor,
-        "case.carried_over",
-        case,
-        authority_id=case.authority_id,
-        payload={"from": old_number, "to": allocation.formatted},
-    )
-    return True
 
 
 def close_past_years(actor: Actor, today: dt.date | None = None) -> list[YearEnd]:

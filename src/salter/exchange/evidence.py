@@ -62,6 +62,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from salter.audit import services as audit
+from salter.cases import timeline
 from salter.core.context import Actor
 from salter.exchange import client
 from salter.exchange.models import DataService, EvidenceRequest
@@ -491,12 +492,12 @@ def _event(
     if text:
         payload["text"] = text
     payload.update(why)  # why it was escalated: days, refused or missing
-    CaseEvent.objects.create(
-        case=case,
+    timeline.record(
+        case,
+        CaseEvent.Kind.EVIDENCE,
+        actor,
         at=timezone.now(),
-        kind=CaseEvent.Kind.EVIDENCE,
-        actor=actor.user,
-        actor_role=role,
+        role=role,
         unit_id=unit_id,
         internal=internal,
         payload=payload,
@@ -595,7 +596,7 @@ def _locked(actor: Actor, evidence_id: int) -> tuple[EvidenceRequest, Case, str,
     )
     # Only roles held where the case is reached (its unit, up to the clearance) count: a grant
     # lets an official read the case, not decide about its evidence.
-    from salter.cases.queries import case_roles
+    from salter.cases.access import case_roles
 
     own, _standing = case_roles(case, actor.user)
     held = {role: unit for role, unit in own.items() if role in OFFICIAL_ROLES}
@@ -805,7 +806,7 @@ def panel(case: Case, user: User | None, *, official: bool) -> list[Line]:
     definition = case.service_version.definition
     decides = False
     if official and user is not None and case.closed_at is None:
-        from salter.cases.queries import case_roles
+        from salter.cases.access import case_roles
 
         decides = bool(set(case_roles(case, user)[0]) & set(OFFICIAL_ROLES))
     authority = case.authority.display_name

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from salter.cases import queries
+from salter.cases import access
 from salter.core.context import Actor
 from salter.exchange import evidence
 from salter.exchange.models import EvidenceRequest
@@ -31,7 +31,7 @@ def _case_id(request: HttpRequest, evidence_id: int) -> int:
     case_id = (
         EvidenceRequest.objects.filter(pk=evidence_id).values_list("case_id", flat=True).first()
     )
-    found = queries.visible_case(case_id, user) if case_id is not None else None
+    found = access.visible_case(case_id, user) if case_id is not None else None
     if case_id is None or found is None or not found[1]:
         raise Http404
     return case_id

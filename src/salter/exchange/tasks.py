@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks import task
 
+from salter.core import clock
 from salter.exchange import access_log, evidence, notices
 
 
@@ -37,3 +38,23 @@ def make_access_log_partitions() -> list[str]:
     if connection.vendor != "postgresql":
         return []
     return access_log.ensure_partitions(connection, timezone.localdate(), 3)
+
+
+clock.register(
+    "ask_evidence",
+    task=ask_evidence,
+    run=lambda: {"evidence requests asked": sum(evidence.ask_due().values())},
+    order=60,
+)
+clock.register(
+    "announce_reads",
+    task=announce_reads,
+    run=lambda: {"notices of reads of personal data queued": notices.announce().notices},
+    order=70,
+)
+clock.register(
+    "make_partitions",
+    task=make_partitions,
+    run=lambda: {"access-log partitions made": len(make_access_log_partitions())},
+    order=80,
+)

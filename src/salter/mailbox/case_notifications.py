@@ -22,9 +22,9 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from salter.cases import queries, workflow
+from salter.cases import access, workflow
 from salter.cases.models import Case, CaseEvent, Task
-from salter.cases.services import MOVES
+from salter.cases.timeline import MOVES
 from salter.identity.models import Membership, User
 from salter.mailbox import outbox
 
@@ -57,7 +57,7 @@ def _officials(case: Case, role: str) -> list[User]:
     role (the clerk who asked for the supplement hears of the answer), else all of them.
     Only memberships that reach the case (its unit, its level) count: nobody hears of a case
     they cannot open. One query (two for a case of a unit: the units above it)."""
-    reach, _stand_ins = queries.reach_filters(case)
+    reach, _stand_ins = access.reach_filters(case)
     memberships = (
         Membership.objects.in_force()
         .filter(unit__authority_id=case.authority_id, role=role, user__is_active=True)

@@ -38,6 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
+from salter.cases import services as cases
+from salter.cases import timeline
 from salter.cases.models import Case, CaseEvent
 from salter.core.context import Actor
 from salter.documents.models import Document, DocumentVersion
@@ -272,11 +274,11 @@ def _step(
         updates.add("effective_at")
     delivery.save(update_fields=sorted(updates))
     if delivery.case_id is not None:
-        CaseEvent.objects.create(
-            case_id=delivery.case_id,
+        timeline.record(
+            delivery.case_id,
+            CaseEvent.Kind.DELIVERY,
+            actor,
             at=at,
-            kind=CaseEvent.Kind.DELIVERY,
-            actor=actor.user if actor is not None else None,
             payload={
                 "delivery": delivery.pk,
                 "state": str(state),
@@ -291,9 +293,7 @@ def _step(
         payload={"seq": event.seq, "digest": event.digest, "case": delivery.case_id},
     )
     if became_effective and delivery.case_id is not None:
-        from salter.cases import services as cases
-
-        cases.on_event(delivery.case_id, "delivered")
+        cases.take_automatic_step(delivery.case_id, "delivered")
     return event
 
 

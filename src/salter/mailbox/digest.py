@@ -29,9 +29,9 @@ from django.db.models.expressions import Combinable, CombinedExpression
 from django.urls import reverse
 from django.utils import timezone
 
+from salter.cases.access import ROLE_BITS
 from salter.cases.models import Task
 from salter.cases.queries import NEAR_DEADLINE_WORKING_DAYS
-from salter.cases.services import ROLE_BITS
 from salter.core import calendar
 from salter.identity.models import Membership, User
 from salter.mailbox import outbox

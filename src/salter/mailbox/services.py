@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
 from salter.authorities.models import Authority
+from salter.cases import timeline
 from salter.cases.models import Case, CaseEvent
 from salter.core.context import Actor
 from salter.documents import services as registry
@@ -152,12 +153,12 @@ def _send(
         idempotency_key=key,
     )
     if case is not None:
-        CaseEvent.objects.create(
-            case=case,
+        timeline.record(
+            case,
+            CaseEvent.Kind.LETTER,
+            actor,
             at=now,
-            kind=CaseEvent.Kind.LETTER,
-            actor=actor.user,
-            actor_role="applicant",
+            role="applicant",
             payload={"message": message.pk, "registry_number": document.registry_number},
         )
     audit.record(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from salter.core import clock
 from salter.mailbox import delivery, digest
 
 
@@ -18,3 +19,17 @@ def send_digests() -> int:
 def deem_deliveries() -> int:
     """Deem delivered the electronic deliveries left unopened for the legal period."""
     return delivery.deem_due()
+
+
+clock.register(
+    "send_digests",
+    task=send_digests,
+    run=lambda: {"digests queued": digest.enqueue_digests()},
+    order=40,
+)
+clock.register(
+    "deem_deliveries",
+    task=deem_deliveries,
+    run=lambda: {"deliveries deemed delivered": delivery.deem_due()},
+    order=50,
+)

@@ -7,12 +7,13 @@ from datetime import date
 from django.db.models import Q
 
 from salter.authorities.models import Authority
+from salter.cases.access import may_read
 from salter.cases.models import Case
-from salter.cases.queries import may_read
 from salter.identity.models import Membership, User
+from salter.payments.matching import candidates, case_ids_in
 from salter.payments.models import Payment, PaymentOrder, Statement
 from salter.payments.references import digits_of
-from salter.payments.services import PAYMENT_ROLES, candidates, case_ids_in
+from salter.payments.services import PAYMENT_ROLES
 
 PAGE = 50
 

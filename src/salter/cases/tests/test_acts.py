@@ -23,6 +23,7 @@ from salter.audit.models import AuditEvent
 from salter.authorities.models import Authority
 from salter.authorities.services import create_category_list
 from salter.cases import services
+from salter.cases.errors import CaseError
 from salter.cases.models import Approval, CaseEvent
 from salter.catalog import definitions
 from salter.catalog.models import ServiceVersion
@@ -147,7 +148,7 @@ def test_a_timestamp_authority_that_does_not_answer_refuses_the_step(
 ) -> None:
     case = drafted(newborn_aid, citizen, clerk)
     settings.SALTER_TSA_URL = "http://127.0.0.1:9/tsa"  # the discard port: nobody answers
-    with pytest.raises(services.CaseError, match="could not be signed"):
+    with pytest.raises(CaseError, match="could not be signed"):
         services.take_transition(
             act(head), case, "approve_decision", opinion="Да.", confirmation=confirmed(head)
         )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from salter.audit.models import AuditEvent
 from salter.authorities.models import Authority, OrgUnit
 from salter.cases import services
+from salter.cases.errors import AlreadyDone, CaseError
 from salter.cases.models import Approval, Case, CaseEvent, Task
 from salter.catalog import pilots
 from salter.catalog import services as catalog
@@ -89,11 +90,11 @@ def test_a_sequential_line_takes_its_steps_in_order(
     assert case.state == "decision_drafted" and case.version == version + 1
     # the secretary's turn (the head may still return the draft: another transition)
     assert Task.objects.get(case=case).roles == ["head_of_unit", "approver"]
-    with pytest.raises(services.CaseError, match="already recorded your approval"):
+    with pytest.raises(CaseError, match="already recorded your approval"):
         services.take_transition(
             act(head), case, "approve_decision", opinion="Опет.", confirmation=confirmed(head)
         )
-    with pytest.raises(services.AlreadyDone, match="Бранко Шефовић"):  # a page shown before
+    with pytest.raises(AlreadyDone, match="Бранко Шефовић"):  # a page shown before
         services.take_transition(
             act(secretary), case, "approve_decision", opinion="Да.", expected_version=version
         )

@@ -20,7 +20,7 @@ from django.utils import timezone
 from salter.audit.models import AuditEvent
 from salter.authorities import services as authorities
 from salter.authorities.models import Authority, OrgUnit
-from salter.cases import queries, services
+from salter.cases import access, queries, services
 from salter.cases.models import Case, Task
 from salter.catalog import pilots
 from salter.catalog import services as catalog
@@ -103,7 +103,7 @@ def test_an_official_of_another_unit_neither_sees_nor_acts(
 
     assert reads(clerk, case) == [200, 200]
     assert reads(outsider, case) == [404, 404]
-    assert queries.visible_case(case.pk, outsider) is None
+    assert access.visible_case(case.pk, outsider) is None
     assert queued(clerk) == [case.pk] and queued(outsider) == []
     with pytest.raises(PermissionDenied):
         services.claim(act(outsider), Task.objects.get(case=case))
@@ -159,11 +159,11 @@ def test_the_head_of_a_unit_above_sees_the_cases_below(
     case = submit(handled_by(system, authority, group), citizen)
     deep = submit(handled_by(system, authority, deeper[-1]), citizen)
     for found in (case, deep):
-        assert queries.visible_case(found.pk, chief) is not None
-        assert queries.visible_case(found.pk, sector_clerk) is None  # only heads oversee
+        assert access.visible_case(found.pk, chief) is not None
+        assert access.visible_case(found.pk, sector_clerk) is None  # only heads oversee
     # A head of a unit beside it does not.
     beside = make_official("sef@surdulica.demo", "Шеф Поред", Role.HEAD_OF_UNIT, unit)
-    assert queries.visible_case(case.pk, beside) is None
+    assert access.visible_case(case.pk, beside) is None
 
     # Escalations reach the heads above: flagged tasks of the units below them.
     Task.objects.filter(case__in=[case, deep]).update(
@@ -198,7 +198,7 @@ def test_a_clearance_below_the_case_level_hides_it_until_raised(
 
     # A restricted case stays visible to the cleared clerk; a secret one does not.
     secret = submit(handled_by(system, authority, unit, "secret"), citizen)
-    assert queries.visible_case(secret.pk, clerk) is None
+    assert access.visible_case(secret.pk, clerk) is None
     assert secret.pk not in queued(clerk)
 
 
@@ -250,7 +250,7 @@ def test_a_deputy_reads_what_the_head_reads(
 ) -> None:
     identity.set_clearance(system, Membership.objects.get(user=head), "confidential")
     case = submit(handled_by(system, authority, unit, "confidential"), citizen)
-    assert queries.visible_case(case.pk, outsider) is None
+    assert access.visible_case(case.pk, outsider) is None
     delegation = identity.delegate_role(
         act(head),
         principal=head,
@@ -260,12 +260,12 @@ def test_a_deputy_reads_what_the_head_reads(
         kind=Delegation.Kind.DEPUTY,
         valid_until=today() + timedelta(days=3),
     )
-    found = queries.visible_case(case.pk, outsider)
+    found = access.visible_case(case.pk, outsider)
     assert found is not None and found[1] and getattr(found[0], "access_grant", 0) is None
-    own, standing = queries.case_roles(found[0], outsider)
+    own, standing = access.case_roles(found[0], outsider)
     assert own == {} and standing == {"head_of_unit"}
     identity.revoke_delegation(act(head), delegation)
-    assert queries.visible_case(case.pk, outsider) is None
+    assert access.visible_case(case.pk, outsider) is None
 
 
 # --- costs ------------------------------------------------------------------------------------
@@ -282,17 +282,17 @@ def test_reading_a_case_costs_what_it_did(
 ) -> None:
     case = submit(handled_by(system, authority, unit), citizen)
     with django_assert_num_queries(2):  # the case, the seats
-        assert queries.visible_case(case.pk, clerk) is not None
+        assert access.visible_case(case.pk, clerk) is not None
     with django_assert_num_queries(3):  # … and the timeline
         assert queries.case_with_timeline(case.pk, clerk) is not None
     with django_assert_num_queries(1):  # the applicant: the case only
-        assert queries.visible_case(case.pk, citizen) is not None
+        assert access.visible_case(case.pk, citizen) is not None
     with django_assert_num_queries(3):  # the case, the seats, a grant (there is none)
-        assert queries.visible_case(case.pk, outsider) is None
-    found = queries.visible_case(case.pk, clerk)
+        assert access.visible_case(case.pk, outsider) is None
+    found = access.visible_case(case.pk, clerk)
     assert found is not None
     with django_assert_num_queries(0):  # the page's roles: the seats are in hand
-        assert queries.case_roles(found[0], clerk) == ({"clerk": unit.pk}, set())
+        assert access.case_roles(found[0], clerk) == ({"clerk": unit.pk}, set())
 
 
 def test_the_queue_costs_three_queries_whatever_the_seats(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from salter.audit.models import AuditEvent
 from salter.authorities import services as authorities
 from salter.authorities.models import Authority, OrgUnit
-from salter.cases import grants, queries, services
+from salter.cases import access, grants, queries, services
 from salter.cases.models import Case, CaseEvent, CaseGrant, Task
 from salter.core.context import Actor
 from salter.identity import services as identity
@@ -75,11 +75,11 @@ def later(**delta: float) -> Any:
 def test_a_grant_lets_an_official_read_the_case_and_nothing_more(
     case: Case, chief: User, inspector: User, clerk: User
 ) -> None:
-    assert queries.visible_case(case.pk, inspector) is None
+    assert access.visible_case(case.pk, inspector) is None
     grant = grants.grant_access(
         act(chief), case, inspector, reason="Управни надзор по пријави.", valid_until=later(days=7)
     )
-    found = queries.visible_case(case.pk, inspector)
+    found = access.visible_case(case.pk, inspector)
     assert found is not None and found[1]
     assert getattr(found[0], "access_grant", None) == grant
     assert not getattr(found[0], "may_grant_access", True)
@@ -122,7 +122,7 @@ def test_a_grant_lets_an_official_read_the_case_and_nothing_more(
     assert applicant_view is not None
     assert CaseEvent.Kind.ACCESS_GRANTED not in {e.kind for e in applicant_view.events}
     # The clerk of the unit (cleared below the case) is not helped by someone else's grant.
-    assert queries.visible_case(case.pk, clerk) is None
+    assert access.visible_case(case.pk, clerk) is None
 
 
 def test_revoked_and_expired_grants_read_nothing(
@@ -130,11 +130,11 @@ def test_revoked_and_expired_grants_read_nothing(
 ) -> None:
     grant = grants.grant_access(act(chief), case, inspector, reason="Савет.")
     with django_assert_num_queries(3):  # the case, the seats, the grant
-        assert queries.visible_case(case.pk, inspector) is not None
+        assert access.visible_case(case.pk, inspector) is not None
     revoked = grants.revoke_access(act(chief), grant)
     assert revoked.revoked_at is not None and revoked.revoked_by == chief
     assert grants.revoke_access(act(chief), grant).revoked_at == revoked.revoked_at  # once
-    assert queries.visible_case(case.pk, inspector) is None
+    assert access.visible_case(case.pk, inspector) is None
     assert signed_in(inspector).get(reverse("official:case", args=[case.pk])).status_code == 404
     audit = AuditEvent.objects.get(action="cases.access_revoked")
     assert audit.payload["grantee"] == inspector.pk
@@ -144,9 +144,9 @@ def test_revoked_and_expired_grants_read_nothing(
     again = grants.grant_access(
         act(chief), case, inspector, reason="Поново.", valid_until=later(hours=1)
     )
-    assert queries.visible_case(case.pk, inspector) is not None
+    assert access.visible_case(case.pk, inspector) is not None
     CaseGrant.objects.filter(pk=again.pk).update(valid_until=later(seconds=-1))
-    assert queries.visible_case(case.pk, inspector) is None
+    assert access.visible_case(case.pk, inspector) is None
     assert Client().get(f"{CASES}/{case.pk}", headers=token(inspector, "read")).status_code == 404
 
 
@@ -201,7 +201,7 @@ def test_what_a_grant_needs(
         act(chief), case, inspector, reason="Истрага.", hidden_until=later(days=90)
     )
     assert grant.hidden_until is not None
-    found = queries.visible_case(case.pk, inspector)
+    found = access.visible_case(case.pk, inspector)
     assert found is not None
     assert getattr(found[0], "access_grant", None) == grant  # reads carry its hidden-until
     audit = AuditEvent.objects.get(action="cases.access_granted")

@@ -16,7 +16,10 @@ from django.utils import timezone, translation
 from salter.audit.models import AuditEvent
 from salter.authorities.models import RegistryCounter
 from salter.cases import services, workflow
+from salter.cases.errors import AlreadyClaimed, AlreadyDone, CaseError
 from salter.cases.models import Case, CaseEvent, Task
+from salter.cases.services import submission
+from salter.cases.services.common import TIMER
 from salter.catalog import pilots
 from salter.catalog import services as catalog
 from salter.catalog.models import ServiceVersion
@@ -196,7 +199,7 @@ def test_a_key_cannot_be_reused_for_another_service(
     overtime: ServiceVersion, newborn_aid: ServiceVersion, employee: User
 ) -> None:
     services.submit(act(employee), overtime, OVERTIME_FORM, idempotency_key="k")
-    with pytest.raises(services.CaseError, match="already used"):
+    with pytest.raises(CaseError, match="already used"):
         services.submit(act(employee), newborn_aid, NEWBORN_FORM, idempotency_key="k")
 
 
@@ -207,7 +210,7 @@ def test_a_failed_submission_leaves_no_gap(
         raise RuntimeError("the disk is full")
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "_open_task", broken)
+        patch.setattr(submission, "open_task", broken)
         with pytest.raises(RuntimeError):
             services.submit(act(employee), overtime, OVERTIME_FORM, idempotency_key="x")
     assert not Case.objects.exists()
@@ -221,7 +224,7 @@ def test_a_retired_version_takes_no_new_case(
     overtime: ServiceVersion, employee: User, system: Actor
 ) -> None:
     catalog.retire_version(system, overtime)
-    with pytest.raises(services.CaseError, match="not offered"):
+    with pytest.raises(CaseError, match="not offered"):
         services.submit(act(employee), overtime, OVERTIME_FORM)
 
 
@@ -244,10 +247,10 @@ def test_the_second_official_hears_who_was_first(
     deputy = make_official("zamenik@surdulica.demo", "Зоран Заменић", "head_of_unit")
     case, _ = services.submit(act(employee), overtime, OVERTIME_FORM)
     services.take_transition(act(head), case.pk, "approve", opinion="Да.")
-    with pytest.raises(services.AlreadyDone, match="Already done by Бранко Шефовић at") as late:
+    with pytest.raises(AlreadyDone, match="Already done by Бранко Шефовић at") as late:
         services.take_transition(act(deputy), case.pk, "reject", opinion="Не.")
     assert "Overtime approved" in str(late.value)
-    with pytest.raises(services.AlreadyDone):  # a client that saw an older version
+    with pytest.raises(AlreadyDone):  # a client that saw an older version
         services.take_transition(
             act(employee),
             case.pk,
@@ -276,7 +279,7 @@ def test_two_officials_at_once_exactly_one_succeeds(
             barrier.wait()
             services.take_transition(act(user), case.pk, "approve", opinion=user.full_name)
             results[user.full_name] = "ok"
-        except services.AlreadyDone as exc:
+        except AlreadyDone as exc:
             results[user.full_name] = exc
         finally:
             own.close()
@@ -288,7 +291,7 @@ def test_two_officials_at_once_exactly_one_succeeds(
         t.join()
 
     winners = [name for name, r in results.items() if r == "ok"]
-    losers = [r for r in results.values() if isinstance(r, services.AlreadyDone)]
+    losers = [r for r in results.values() if isinstance(r, AlreadyDone)]
     assert len(winners) == 1 and len(losers) == 1
     assert f"Already done by {winners[0]}" in str(losers[0])
     assert CaseEvent.objects.filter(case=case, transition_id="approve").count() == 1
@@ -336,7 +339,7 @@ def test_newborn_aid_with_a_supplement(
     services.take_transition(
         act(head), case, "approve_decision", opinion="Сагласан.", confirmation=confirmed(head)
     )
-    with pytest.raises(services.CaseError, match="no longer be withdrawn"):
+    with pytest.raises(CaseError, match="no longer be withdrawn"):
         services.withdraw(act(citizen), case)
     services.take_transition(act(clerk), case, "deliver")
     case.refresh_from_db()
@@ -346,7 +349,7 @@ def test_newborn_aid_with_a_supplement(
     record_postal(act(clerk), delivery, timezone.localdate())
     case.refresh_from_db()
     assert case.state == "delivered"
-    services.take_transition(Actor.system(services.TIMER), case, "close")
+    services.take_transition(Actor.system(TIMER), case, "close")
     case.refresh_from_db()
     assert case.state == "closed" and case.closed_at is not None
     assert kinds(case) == [
@@ -372,8 +375,8 @@ def test_a_person_cannot_take_a_step_meant_for_nobody(
 ) -> None:
     case, _ = services.submit(act(citizen), newborn_aid, NEWBORN_FORM)
     with pytest.raises(PermissionDenied):
-        services.take_transition(Actor.system(services.TIMER), case, "start_review")
-    with pytest.raises(services.CaseError, match="no step"):
+        services.take_transition(Actor.system(TIMER), case, "start_review")
+    with pytest.raises(CaseError, match="no step"):
         services.take_transition(act(citizen), case, "teleport")
 
 
@@ -390,7 +393,7 @@ def test_withdraw_through_the_definition(
     assert case.state == "withdrawn" and case.closed_at is not None
     assert kinds(case)[-1] == "withdrawn"
     assert not Task.objects.exists()
-    with pytest.raises(services.AlreadyDone):
+    with pytest.raises(AlreadyDone):
         services.withdraw(act(citizen), case)
 
 
@@ -422,7 +425,7 @@ def test_claim_release_and_reassign(
     task = services.claim(act(clerk), case.task)
     assert task.assignee == clerk
     assert services.claim(act(clerk), task.pk).assignee == clerk  # idempotent
-    with pytest.raises(services.AlreadyClaimed, match="Already claimed by Драган Референтовић"):
+    with pytest.raises(AlreadyClaimed, match="Already claimed by Драган Референтовић"):
         services.claim(act(other), task)
     with pytest.raises(PermissionDenied):
         services.claim(act(citizen), task)
@@ -495,7 +498,7 @@ def test_the_timeline_is_append_only(newborn_aid: ServiceVersion, citizen: User)
 def test_refusals_are_in_serbian(overtime: ServiceVersion, employee: User, head: User) -> None:
     case, _ = services.submit(act(employee), overtime, OVERTIME_FORM)
     services.take_transition(act(head), case, "approve", opinion="Да.")
-    with translation.override("sr"), pytest.raises(services.AlreadyDone) as late:
+    with translation.override("sr"), pytest.raises(AlreadyDone) as late:
         services.take_transition(act(head), case, "reject", opinion="Не.")
     assert str(late.value).startswith("Већ је урадио/ла Бранко Шефовић у ")
     assert "„Прековремени рад одобрен”" in str(late.value)

@@ -24,6 +24,7 @@ from salter.audit.models import AuditEvent
 from salter.authorities import services as authorities
 from salter.authorities.models import Authority
 from salter.cases import services as cases
+from salter.cases.errors import CaseError
 from salter.cases.models import CaseEvent
 from salter.cases.tests.conftest import (  # noqa: F401 — fixtures, registered by importing
     NEWBORN_FORM,
@@ -195,7 +196,7 @@ def test_the_decision_waits_for_the_evidence_and_says_which(
     point(BIRTH, holder, closed_port_url())
     case = submitted(newborn_aid, citizen)
     cases.take_transition(act(clerk), case, "start_review")  # does not wait
-    with pytest.raises(cases.CaseError) as refused:
+    with pytest.raises(CaseError) as refused:
         cases.take_transition(act(clerk), case, "draft_decision", inputs=DRAFT)
     message = str(refused.value)
     assert (
@@ -208,7 +209,7 @@ def test_the_decision_waits_for_the_evidence_and_says_which(
     birth, residence = requests_of(case)["birth_record"], requests_of(case)["residence"]
     evidence.applicant_brings(act(clerk), residence.pk)
     EvidenceRequest.objects.filter(pk=birth.pk).update(state=State.ESCALATED)
-    with pytest.raises(cases.CaseError, match="did not answer about: The child's birth record"):
+    with pytest.raises(CaseError, match="did not answer about: The child's birth record"):
         cases.take_transition(act(clerk), case, "draft_decision", inputs=DRAFT)
 
     evidence.decide_without(act(clerk), birth.pk, "Рођење је уписано у нашу књигу.")

@@ -15,6 +15,7 @@ from django.utils import translation
 
 from salter.authorities.models import Authority
 from salter.cases import services as cases
+from salter.cases.errors import CaseError
 from salter.cases.models import CaseEvent
 from salter.cases.tests.conftest import (  # noqa: F401 — fixtures, registered by importing
     act,
@@ -79,7 +80,7 @@ def test_the_registers_answer_and_the_case_goes_on(
 ) -> None:
     case = submitted(newborn_aid, citizen, child_jmbg=LUKA, parent_jmbg=IVANA)
     cases.take_transition(act(clerk), case, "start_review")
-    with pytest.raises(cases.CaseError, match="Waiting for the answer"):
+    with pytest.raises(CaseError, match="Waiting for the answer"):
         cases.take_transition(act(clerk), case, "draft_decision", inputs=DRAFT)
 
     assert evidence.ask_due() == {"answered": 2}
