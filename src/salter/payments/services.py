@@ -7,7 +7,7 @@ the audit event.
   counter, the bank's confirmation);
 * :func:`import_statement` — a bank statement (camt.053) of the authority's fee account: each
   credit becomes a :class:`~salter.payments.models.Payment`, matched to its order by the
-  model-97 reference.
+  model-97 reference (the rules of matching: :mod:`salter.payments.matching`).
 
 An order is paid when its payments add up to its amount; when every order of a case is paid,
 the case takes the step of its workflow that waits for payment (``"auto": "paid"``) in the
@@ -23,9 +23,7 @@ manual confirmation at once) see each other and exactly one of them moves the ca
 from __future__ import annotations
 
 import hashlib
-import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -48,19 +46,17 @@ from salter.cases.services import CaseError
 from salter.core.context import Actor
 from salter.identity.models import Membership, Role
 from salter.identity.permissions import require_user
-from salter.payments import camt053, ipsqr
+from salter.payments import camt053, ipsqr, matching
 from salter.payments.accounts import is_valid_account, normalise_account
 from salter.payments.fees import MAX_AMOUNT, FeeError, case_fees, round_amount
 from salter.payments.models import Payment, PaymentOrder, Statement
 from salter.payments.references import (
     MAX_AUTHORITY_DIGITS,
     MAX_FEES,
-    MAX_WRITTEN,
     MODEL,
     case_reference,
     digits_of,
     fee_reference,
-    is_valid_model97,
 )
 
 log = structlog.get_logger(__name__)
@@ -70,8 +66,6 @@ __all__ = [
     "Confirmed",
     "ImportResult",
     "PaymentError",
-    "candidates",
-    "case_ids_in",
     "confirm_manually",
     "configuration_problem",
     "import_statement",
@@ -83,13 +77,6 @@ __all__ = [
 # at the counter who sees the citizen's receipt, and the authority's administrator.
 PAYMENT_ROLES = (Role.APPROVER, Role.REGISTRY_CLERK, Role.AUTHORITY_ADMIN)
 MAX_NOTE = 300
-_CASE_ID_WIDTH = 10
-# A group of digits in a statement's text, dashes allowed inside ("70-103-0000001041").
-_DIGIT_GROUP = re.compile(r"[0-9](?:[0-9-]*[0-9])?")
-# The shortest reference the platform makes: control, a 1-digit authority code, the case id.
-_SHORTEST = 2 + 1 + _CASE_ID_WIDTH
-# What a payment's amount column holds (14 digits, 2 of them decimals).
-_LARGEST_PAYMENT = Decimal("999999999999.99")
 
 
 class PaymentError(CaseError):
@@ -465,133 +452,6 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)  # paid cases that could not move on
 
 
-def _digits(account: str) -> str:
-    try:
-        return normalise_account(account)
-    except ValueError:
-        return account
-
-
-def _account_of(entry: camt053.StatementEntry) -> str:
-    """The entry's account as 18 digits where it can be read (an IBAN is RS, 2 check digits
-    and the 18 digits), else as written."""
-    account = "".join(entry.account.split()).upper()
-    if account.startswith("RS") and len(account) == 22:
-        account = account[4:]
-    return _digits(account) if account else ""
-
-
-def _statement_accounts(entries: Iterable[camt053.StatementEntry]) -> list[str]:
-    """The accounts the statement is of, in the order they appear."""
-    found: list[str] = []
-    for entry in entries:
-        account = _account_of(entry)
-        if account and account not in found:
-            found.append(account)
-    return found
-
-
-def _entry_keys(entries: Sequence[camt053.StatementEntry]) -> list[str]:
-    """What identifies each entry across statements: its account, the bank's references,
-    date, amount, reference and payer — and, for entries alike in all of these within one
-    file, their order of appearance (the same in any statement that repeats them)."""
-    seen: Counter[str] = Counter()
-    keys = []
-    for entry in entries:
-        base = "|".join(
-            [
-                _account_of(entry),
-                entry.entry_ref,
-                entry.end_to_end_id,
-                entry.booked_on.isoformat(),
-                f"{entry.amount:.2f}",
-                entry.currency,
-                entry.reference,
-                entry.debtor_name,
-            ]
-        )
-        seen[base] += 1
-        keys.append(hashlib.sha256(f"{base}#{seen[base]}".encode()).hexdigest())
-    return keys
-
-
-def candidates(text: str) -> list[str]:
-    """The model-97 references (as digits) that a statement's reference text may carry, with
-    a right control number: each group of digits in it (dashes inside a group are dropped)
-    and each run of up to four neighbouring groups written with spaces between them, with or
-    without the model written in front ("97 70-103-0000001041", "poziv na broj 70 103 …")."""
-    groups = _DIGIT_GROUP.findall(text or "")
-    found: list[str] = []
-    for start in range(len(groups)):
-        for end in range(start + 1, min(start + 4, len(groups)) + 1):
-            digits = digits_of("".join(groups[start:end]))
-            if len(digits) > len(MODEL) + MAX_WRITTEN:
-                break
-            for option in (digits, digits[len(MODEL) :] if digits.startswith(MODEL) else ""):
-                if len(option) >= _SHORTEST and option not in found and is_valid_model97(option):
-                    found.append(option)
-    return found
-
-
-def case_ids_in(reference_digits: str) -> set[int]:
-    """Where a case id may stand in a reference the platform made: the last ten digits (one
-    fee), or the ten before the fee's number (several fees)."""
-    ids = set()
-    for tail in (reference_digits[-_CASE_ID_WIDTH:], reference_digits[-_CASE_ID_WIDTH - 1 : -1]):
-        if len(tail) == _CASE_ID_WIDTH and tail.isdigit() and int(tail):
-            ids.add(int(tail))
-    return ids
-
-
-def _orders_by_reference(authority: Authority, texts: Iterable[str]) -> dict[str, PaymentOrder]:
-    """The authority's orders that the reference ``texts`` name, by the text: one query."""
-    wanted = {text: candidates(text) for text in set(texts) if text}
-    case_ids = {i for options in wanted.values() for option in options for i in case_ids_in(option)}
-    if not case_ids:
-        return {}
-    by_digits: dict[str, PaymentOrder] = {}
-    rows = PaymentOrder.objects.filter(authority=authority, case_id__in=sorted(case_ids))
-    for order in rows:
-        by_digits[digits_of(order.reference)] = order
-    found = {}
-    for text, options in wanted.items():
-        match = next((by_digits[o] for o in options if o in by_digits), None)
-        if match is not None:
-            found[text] = match
-    return found
-
-
-def _already(authority: Authority, keys: Sequence[str]) -> set[str]:
-    known: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows = Payment.objects.filter(authority=authority, entry_key__in=chunk)
-        known.update(key for key in rows.values_list("entry_key", flat=True) if key)
-    return known
-
-
-def _note(order: PaymentOrder, amount: Decimal, before: Decimal) -> str:
-    """What an official should know about a matched payment, or ""."""
-    if order.state == PaymentOrder.State.PAID:
-        return _("The fee was already paid: this payment may have to be refunded.")
-    if order.state == PaymentOrder.State.CANCELLED:
-        return _("The payment order is cancelled: this payment may have to be refunded.")
-    owed = order.amount - before
-    if amount < owed:
-        return _("Less than due: %(paid)s of %(owed)s %(currency)s; %(rest)s still due.") % {
-            "paid": f"{amount:.2f}",
-            "owed": f"{owed:.2f}",
-            "currency": order.currency,
-            "rest": f"{owed - amount:.2f}",
-        }
-    if amount > owed:
-        return _("More than due by %(over)s %(currency)s: it may have to be refunded.") % {
-            "over": f"{amount - owed:.2f}",
-            "currency": order.currency,
-        }
-    return ""
-
-
 @transaction.atomic
 def import_statement(
     actor: Actor, authority: Authority, file_bytes: bytes, name: str
@@ -624,8 +484,8 @@ def import_statement(
                 ]
             }
         ) from exc
-    own = _digits(authority.account)
-    accounts = _statement_accounts(entries)
+    own = matching.account_digits(authority.account)
+    accounts = matching.statement_accounts(entries)
     account = next((a for a in accounts if a != own), "")
     if account:
         raise ValidationError(
@@ -644,13 +504,11 @@ def import_statement(
             }
         )
     result = ImportResult()
-    credits = [
-        e for e in entries if e.credit and not e.reversal and 0 < e.amount <= _LARGEST_PAYMENT
-    ]
+    credits = [e for e in entries if matching.is_fee_credit(e)]
     result.ignored = len(entries) - len(credits)
     result.entries = len(credits)
-    keys = _entry_keys(credits)
-    known = _already(authority, keys)
+    keys = matching.entry_keys(credits)
+    known = matching.known_keys(authority, keys)
     fresh = sorted(
         ((key, entry) for key, entry in zip(keys, credits, strict=True) if key not in known),
         key=lambda pair: pair[0],
@@ -667,17 +525,15 @@ def import_statement(
         entries=result.entries,
     )
     result.statement = statement
-    orders = _orders_by_reference(authority, (e.reference for _k, e in fresh))
+    orders = matching.orders_by_reference(authority, (e.reference for _k, e in fresh))
     for key, entry in fresh:
-        order = orders.get(entry.reference)
-        if order is not None and order.currency != entry.currency:
-            order = None
+        order = matching.matching_order(entry, orders)
         case_orders: list[PaymentOrder] = []
         note = ""
         if order is not None:
             case_orders = _lock_case_orders(order.case_id)
             order = next(o for o in case_orders if o.pk == order.pk)
-            note = _note(order, entry.amount, _paid_so_far(order))
+            note = matching.payment_note(order, entry.amount, _paid_so_far(order))
         try:
             with transaction.atomic():
                 Payment.objects.create(

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from salter.payments.matching import candidates, case_ids_in
 from salter.payments.references import (
     MAX_WRITTEN,
     case_reference,
@@ -14,7 +15,6 @@ from salter.payments.references import (
     fee_reference,
     is_valid_model97,
 )
-from salter.payments.services import candidates, case_ids_in
 
 codes = st.integers(min_value=1, max_value=99_999_999).map(str)
 case_ids = st.integers(min_value=1, max_value=9_999_999_999)
