@@ -7,6 +7,10 @@ knows nothing of requests or the database; the views save the result with
 imported or edited as raw JSON), so reading never assumes it is valid and writing creates what
 is missing.
 
+:func:`apply_edit` is one edit as the editor page sends it (a section, an action, the item's
+key), with :func:`item_key` to find the item and :func:`refusal` for what is not allowed;
+``*_initial`` read an item back into its form.
+
 :func:`locate` maps a validation error's JSON Pointer to the place in the editor that shows it,
 e.g. ``/workflow/transitions/2/roles`` → the role boxes of the third transition.
 """
@@ -344,6 +348,14 @@ def _move(values: list[Any], index: int, by: int) -> None:
 # --- steps --------------------------------------------------------------------------------------
 
 
+def step_initial(step: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": step.get("id", ""),
+        "title_sr": text_of(step.get("title"), "sr"),
+        "title_en": text_of(step.get("title"), "en"),
+    }
+
+
 def save_step(definition: dict[str, Any], index: int | None, data: dict[str, Any]) -> None:
     all_steps = ensure_list(ensure(definition, "form", "ui"), "steps")
     if index is None:
@@ -367,6 +379,16 @@ def remove_step(definition: dict[str, Any], index: int) -> None:
 
 
 # --- workflow -----------------------------------------------------------------------------------
+
+
+def state_initial(name: str, state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": name,
+        "label_sr": text_of(state.get("label"), "sr"),
+        "label_en": text_of(state.get("label"), "en"),
+        "final": state.get("final") is True,
+        "waits_for_applicant": state.get("waits_for_applicant") is True,
+    }
 
 
 def save_state(definition: dict[str, Any], old: str | None, data: dict[str, Any]) -> None:
@@ -488,6 +510,20 @@ def _save_input(transition: dict[str, Any], fields: list[tuple[str, str, bool, s
         transition.pop("ui", None)
 
 
+def transition_initial(transition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": transition.get("id", ""),
+        "sources": sources(transition),
+        "target": transition.get("to", ""),
+        "label_sr": text_of(transition.get("label"), "sr"),
+        "label_en": text_of(transition.get("label"), "en"),
+        "roles": items(transition, "roles"),
+        "opinion": transition.get("opinion") is True,
+        "requires_fields": items(transition, "requires_fields"),
+        "input": input_lines(transition),
+    }
+
+
 def save_transition(definition: dict[str, Any], index: int | None, data: dict[str, Any]) -> None:
     """Add (``index`` is None) or change a transition; keys the editor does not show (guard,
     timer, approval) are kept."""
@@ -542,8 +578,22 @@ def remove_transition(definition: dict[str, Any], index: int) -> None:
 # --- deadline and fees --------------------------------------------------------------------------
 
 
+def deadline_initial(definition: Any) -> dict[str, Any]:
+    deadline = obj(definition, "deadline")
+    return {"days": deadline.get("days", 30), "working_days": deadline.get("working_days") is True}
+
+
 def save_deadline(definition: dict[str, Any], data: dict[str, Any]) -> None:
     definition["deadline"] = {"days": data["days"], "working_days": bool(data["working_days"])}
+
+
+def fee_initial(fee: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "code": fee.get("code", ""),
+        "label_sr": text_of(fee.get("label"), "sr"),
+        "label_en": text_of(fee.get("label"), "en"),
+        "amount": fee.get("amount", ""),
+    }
 
 
 def save_fee(definition: dict[str, Any], index: int | None, data: dict[str, Any]) -> None:
@@ -568,9 +618,94 @@ def remove_fee(definition: dict[str, Any], index: int) -> None:
         del definition["fees"]
 
 
+# --- one edit of the editor page ------------------------------------------------------------------
+
+
 def edited(definition: Any) -> dict[str, Any]:
     """A copy to edit: the draft's own definition is never changed in place."""
     return copy.deepcopy(definition) if isinstance(definition, dict) else {}
+
+
+class NoSuchItem(LookupError):
+    """An edit names an item the definition does not have (any more)."""
+
+
+def item_key(section: str, raw: str, definition: Any) -> Any:
+    """The item an edit of ``section`` is about, from the key its form sent: a name, an index,
+    or None for a new item; :class:`NoSuchItem` if it is not there (any more)."""
+    if not raw:
+        return None
+    if section in {"step", "transition", "fee"}:
+        found = {"step": steps, "transition": transitions, "fee": fees}
+        if raw.isdigit() and int(raw) < len(found[section](definition)):
+            return int(raw)
+        raise NoSuchItem(raw)
+    names = {"field": form_fields, "state": lambda d: list(states(d))}
+    if section in names and raw in names[section](definition):
+        return raw
+    raise NoSuchItem(raw)
+
+
+def item_anchor(section: str, key: Any) -> str:
+    """The item's id on the editor page (what :attr:`Place.item` names)."""
+    if section in {"initial", "deadline", "raw"}:
+        return section
+    return f"new-{section}" if key is None else f"{section}-{key}"
+
+
+def refusal(section: str, action: str, key: Any, definition: Any) -> str:
+    """Why an edit of an existing item (``key``) cannot be made, or "": a step is removed
+    only once it has no fields, which would otherwise be left in no step."""
+    if section == "step" and action == "remove" and items(steps(definition)[key], "fields"):
+        return str(_("Move the fields of this step to another step first."))
+    return ""
+
+
+def apply_edit(section: str, action: str, key: Any, definition: dict[str, Any], data: Any) -> str:
+    """Change ``definition`` by one edit: ``action`` (save, remove, up, down) of the item
+    ``key`` of ``section`` (None: a new one), with its form's cleaned ``data`` when saving.
+    The anchor of the item to show afterwards."""
+    if section == "field":
+        if action == "remove":
+            remove_field(definition, key)
+            return "fields"
+        if action in {"up", "down"}:
+            move_field(definition, key, -1 if action == "up" else 1)
+            return f"field-{key}"
+        save_field(definition, key, data)
+        return f"field-{data['name']}"
+    if section == "step":
+        if action == "remove":
+            remove_step(definition, key)
+            return "steps"
+        if action in {"up", "down"}:
+            move_step(definition, key, -1 if action == "up" else 1)
+            return "steps"
+        save_step(definition, key, data)
+        return f"step-{key if key is not None else len(steps(definition)) - 1}"
+    if section == "initial":
+        set_initial(definition, data["state"])
+        return "initial"
+    if section == "state":
+        if action == "remove":
+            remove_state(definition, key)
+            return "states"
+        save_state(definition, key, data)
+        return f"state-{data['id']}"
+    if section == "transition":
+        if action == "remove":
+            remove_transition(definition, key)
+            return "transitions"
+        save_transition(definition, key, data)
+        return f"transition-{key if key is not None else len(transitions(definition)) - 1}"
+    if section == "deadline":
+        save_deadline(definition, data)
+        return "deadline"
+    if action == "remove":
+        remove_fee(definition, key)
+        return "fees"
+    save_fee(definition, key, data)
+    return f"fee-{key if key is not None else len(fees(definition)) - 1}"
 
 
 # --- where an error is shown ----------------------------------------------------------------------

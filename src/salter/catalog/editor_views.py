@@ -25,8 +25,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,7 +40,7 @@ from salter.catalog.forms import text
 from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
 from salter.identity import loa
-from salter.identity.models import Role, User
+from salter.identity.models import User
 from salter.identity.permissions import require_platform_admin
 
 # --- who may ------------------------------------------------------------------------------------
@@ -52,19 +50,6 @@ def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def administered(user: User) -> QuerySet[Authority]:
-    """The authorities whose services ``user`` may define."""
-    if user.is_platform_admin:
-        return Authority.objects.order_by("name")
-    return (
-        Authority.objects.filter(
-            units__memberships__user=user, units__memberships__role=Role.AUTHORITY_ADMIN
-        )
-        .distinct()
-        .order_by("name")
-    )
 
 
 def _allowed(request: HttpRequest, authority: Authority) -> None:
@@ -104,37 +89,24 @@ def _version_url(version: ServiceVersion, anchor: str = "") -> str:
 @loa.require_level(loa.TWO_FACTOR)
 @require_GET
 def service_list(request: HttpRequest) -> HttpResponse:
-    authorities = administered(_user(request))
+    authorities = queries.administered(_user(request))
     if not authorities.exists():
         raise Http404
-    listed = authorities.prefetch_related(
-        Prefetch(
-            "services",
-            queryset=Service.objects.order_by("name").prefetch_related(
-                Prefetch(
-                    "versions",
-                    queryset=ServiceVersion.objects.defer("definition").order_by("-number"),
-                )
-            ),
-        )
-    )
+    listed = queries.with_services(authorities)
     return render(request, "catalog/editor/service_list.html", {"authorities": listed})
 
 
 @loa.require_level(loa.TWO_FACTOR)
 @require_http_methods(["GET", "POST"])
 def service_create(request: HttpRequest) -> HttpResponse:
-    authorities = administered(_user(request))
+    authorities = queries.administered(_user(request))
     if not authorities.exists():
         raise Http404
     form = ef.ServiceCreateForm(authorities, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         authority = data.pop("authority")
-        actor = Actor.from_request(request)
-        with transaction.atomic():
-            service = services.create_service(actor, authority, **data)
-            version = services.create_draft_version(actor, service, editor.starter_definition())
+        version = services.create_service_with_draft(Actor.from_request(request), authority, **data)
         messages.success(request, _("The service is created with a first draft to edit."))
         return redirect(_version_url(version))
     status = 400 if form.is_bound else 200
@@ -157,7 +129,7 @@ def _render_service(
         "catalog/editor/service.html",
         {
             "service": service,
-            "versions": service.versions.defer("definition").order_by("-number"),
+            "versions": queries.versions_of(service),
             "import_form": form,
             "import_inputs": _inputs(form),
         },
@@ -302,11 +274,7 @@ class _Page:
             self.add("fields", new_field)
         for i, step in enumerate(editor.steps(d)):
             anchor = f"step-{i}"
-            initial = {
-                "id": step.get("id", ""),
-                "title_sr": editor.text_of(step.get("title"), "sr"),
-                "title_en": editor.text_of(step.get("title"), "en"),
-            }
+            initial = editor.step_initial(step)
             self.add("steps", Item(
                 anchor, "step", str(i), f"{i + 1}. {step_titles[i]}",
                 self.form(anchor, lambda n=i, **kw: ef.StepForm(d, n, **kw), initial),
@@ -325,13 +293,7 @@ class _Page:
         for name, state in editor.states(d).items():
             anchor = f"state-{name}"
             state = state if isinstance(state, dict) else {}
-            initial = {
-                "id": name,
-                "label_sr": editor.text_of(state.get("label"), "sr"),
-                "label_en": editor.text_of(state.get("label"), "en"),
-                "final": state.get("final") is True,
-                "waits_for_applicant": state.get("waits_for_applicant") is True,
-            }
+            initial = editor.state_initial(name, state)
             flags = [
                 _("final") if initial["final"] else "",
                 _("waits for the applicant") if initial["waits_for_applicant"] else "",
@@ -347,17 +309,7 @@ class _Page:
                                      _("Add a state")))  # fmt: skip
         for i, t in enumerate(editor.transitions(d)):
             anchor = f"transition-{i}"
-            initial = {
-                "id": t.get("id", ""),
-                "sources": editor.sources(t),
-                "target": t.get("to", ""),
-                "label_sr": editor.text_of(t.get("label"), "sr"),
-                "label_en": editor.text_of(t.get("label"), "en"),
-                "roles": editor.items(t, "roles"),
-                "opinion": t.get("opinion") is True,
-                "requires_fields": editor.items(t, "requires_fields"),
-                "input": editor.input_lines(t),
-            }
+            initial = editor.transition_initial(t)
             self.add("transitions", Item(
                 anchor, "transition", str(i),
                 f"{text(t.get('label'), self.language) or t.get('id', '')} ({t.get('id', '')})",
@@ -369,21 +321,14 @@ class _Page:
             self.add("transitions", self._new(
                 "transition", lambda **kw: ef.TransitionForm(d, None, **kw), {},
                 _("Add a transition")))  # fmt: skip
-        deadline = editor.obj(d, "deadline")
         self.add("deadline", Item(
             "deadline", "deadline", "", _("The legal deadline"),
-            self.form("deadline", lambda **kw: ef.DeadlineForm(d, None, **kw), {
-                "days": deadline.get("days", 30),
-                "working_days": deadline.get("working_days") is True}),
+            self.form("deadline", lambda **kw: ef.DeadlineForm(d, None, **kw),
+                      editor.deadline_initial(d)),
         ))  # fmt: skip
         for i, fee in enumerate(editor.fees(d)):
             anchor = f"fee-{i}"
-            initial = {
-                "code": fee.get("code", ""),
-                "label_sr": editor.text_of(fee.get("label"), "sr"),
-                "label_en": editor.text_of(fee.get("label"), "en"),
-                "amount": fee.get("amount", ""),
-            }
+            initial = editor.fee_initial(fee)
             self.add("fees", Item(
                 anchor, "fee", str(i), f"{text(fee.get('label'), self.language)} "
                 f"({fee.get('amount', '')} RSD)",
@@ -497,7 +442,7 @@ def version_detail(request: HttpRequest, service_id: int, number: int) -> HttpRe
     return _render_editor(request, _version(request, service_id, number))
 
 
-# Each section: the form, and what saving, removing or moving an item does to the definition.
+# The form of each section (what an edit does to the definition: salter.catalog.editor.apply_edit).
 _FORMS: dict[str, type[ef.EditorForm]] = {
     "field": ef.FieldForm,
     "step": ef.StepForm,
@@ -507,73 +452,6 @@ _FORMS: dict[str, type[ef.EditorForm]] = {
     "deadline": ef.DeadlineForm,
     "fee": ef.FeeForm,
 }
-
-
-def _key(section: str, raw: str, definition: Any) -> Any:
-    """The item a POST is about: a name, an index, or None for a new item; 404 if it is not
-    there (any more)."""
-    if not raw:
-        return None
-    if section in {"step", "transition", "fee"}:
-        found = {"step": editor.steps, "transition": editor.transitions, "fee": editor.fees}
-        if raw.isdigit() and int(raw) < len(found[section](definition)):
-            return int(raw)
-        raise Http404
-    names = {"field": editor.form_fields, "state": lambda d: list(editor.states(d))}
-    if section in names and raw in names[section](definition):
-        return raw
-    raise Http404
-
-
-def _anchor(section: str, key: Any) -> str:
-    if section in {"initial", "deadline", "raw"}:
-        return section
-    return f"new-{section}" if key is None else f"{section}-{key}"
-
-
-def _apply(section: str, action: str, key: Any, definition: dict[str, Any], data: Any) -> str:
-    """Change ``definition``; the anchor of the item to show afterwards."""
-    if section == "field":
-        if action == "remove":
-            editor.remove_field(definition, key)
-            return "fields"
-        if action in {"up", "down"}:
-            editor.move_field(definition, key, -1 if action == "up" else 1)
-            return f"field-{key}"
-        editor.save_field(definition, key, data)
-        return f"field-{data['name']}"
-    if section == "step":
-        if action == "remove":
-            editor.remove_step(definition, key)
-            return "steps"
-        if action in {"up", "down"}:
-            editor.move_step(definition, key, -1 if action == "up" else 1)
-            return "steps"
-        editor.save_step(definition, key, data)
-        return f"step-{key if key is not None else len(editor.steps(definition)) - 1}"
-    if section == "initial":
-        editor.set_initial(definition, data["state"])
-        return "initial"
-    if section == "state":
-        if action == "remove":
-            editor.remove_state(definition, key)
-            return "states"
-        editor.save_state(definition, key, data)
-        return f"state-{data['id']}"
-    if section == "transition":
-        if action == "remove":
-            editor.remove_transition(definition, key)
-            return "transitions"
-        editor.save_transition(definition, key, data)
-        return f"transition-{key if key is not None else len(editor.transitions(definition)) - 1}"
-    if section == "deadline":
-        editor.save_deadline(definition, data)
-        return "deadline"
-    if action == "remove":
-        editor.remove_fee(definition, key)
-        return "fees"
-    editor.save_fee(definition, key, data)
-    return f"fee-{key if key is not None else len(editor.fees(definition)) - 1}"
 
 
 @loa.require_level(loa.TWO_FACTOR)
@@ -597,8 +475,11 @@ def version_edit(request: HttpRequest, service_id: int, number: int) -> HttpResp
               "draft as it is now and make your change again."),
         )  # fmt: skip
         return redirect(_version_url(version))
-    key = _key(section, request.POST.get("key", ""), version.definition)
-    anchor = _anchor(section, key)
+    try:
+        key = editor.item_key(section, request.POST.get("key", ""), version.definition)
+    except editor.NoSuchItem:
+        raise Http404 from None
+    anchor = editor.item_anchor(section, key)
     definition = editor.edited(version.definition)
     if section == "raw":
         raw = ef.RawForm(request.POST, prefix="raw", auto_id="id_%s")
@@ -615,14 +496,10 @@ def version_edit(request: HttpRequest, service_id: int, number: int) -> HttpResp
             data = form.cleaned_data
         elif key is None:
             raise Http404
-        elif (
-            section == "step"
-            and action == "remove"
-            and editor.items(editor.steps(version.definition)[key], "fields")
-        ):
-            messages.error(request, _("Move the fields of this step to another step first."))
+        elif refused := editor.refusal(section, action, key, version.definition):
+            messages.error(request, refused)
             return redirect(_version_url(version, anchor))
-        target = _apply(section, action, key, definition, data)
+        target = editor.apply_edit(section, action, key, definition, data)
     try:
         services.update_draft(
             Actor.from_request(request),

@@ -1,4 +1,5 @@
-"""Reads of the catalogue: published services, their definitions, export."""
+"""Reads of the catalogue: published services, their definitions, export; the services an
+administrator defines in the generator."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
+from salter.authorities.models import Authority
 from salter.catalog.models import Service, ServiceVersion
+from salter.identity.models import Role, User
 
 
 def published_versions() -> QuerySet[ServiceVersion]:
@@ -46,3 +49,40 @@ def offered_services_prefetch() -> Prefetch[Any]:
 def export_definition(version: ServiceVersion) -> str:
     """The definition file of a version: the definition JSON itself, readable and stable."""
     return json.dumps(version.definition, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+# --- the generator ------------------------------------------------------------------------------
+
+
+def administered(user: User) -> QuerySet[Authority]:
+    """The authorities whose services ``user`` may define."""
+    if user.is_platform_admin:
+        return Authority.objects.order_by("name")
+    return (
+        Authority.objects.filter(
+            units__memberships__user=user, units__memberships__role=Role.AUTHORITY_ADMIN
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def with_services(authorities: QuerySet[Authority]) -> QuerySet[Authority]:
+    """``authorities``, each with its services by name and their versions, newest first
+    (definitions left out): two more queries for the whole list."""
+    return authorities.prefetch_related(
+        Prefetch(
+            "services",
+            queryset=Service.objects.order_by("name").prefetch_related(
+                Prefetch(
+                    "versions",
+                    queryset=ServiceVersion.objects.defer("definition").order_by("-number"),
+                )
+            ),
+        )
+    )
+
+
+def versions_of(service: Service) -> QuerySet[ServiceVersion]:
+    """The service's versions, newest first, without their definitions."""
+    return service.versions.defer("definition").order_by("-number")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
 from salter.authorities.models import Authority, OrgUnit
-from salter.catalog import definitions, pilots
+from salter.catalog import definitions, editor, pilots
 from salter.catalog.definitions import DefinitionError, InvalidDefinition
 from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
@@ -29,6 +29,7 @@ __all__ = [
     "VersionStateError",
     "create_draft_version",
     "create_service",
+    "create_service_with_draft",
     "import_definition",
     "publish_version",
     "retire_version",
@@ -89,6 +90,14 @@ def create_service(
         payload={"code": code, "kind": kind, "unit": unit.code if unit is not None else None},
     )
     return service
+
+
+@transaction.atomic
+def create_service_with_draft(actor: Actor, authority: Authority, **fields: Any) -> ServiceVersion:
+    """A new service from the generator (``fields`` as :func:`create_service` takes them) and
+    its first draft to edit, :func:`salter.catalog.editor.starter_definition`: both or neither."""
+    service = create_service(actor, authority, **fields)
+    return create_draft_version(actor, service, editor.starter_definition())
 
 
 @transaction.atomic
