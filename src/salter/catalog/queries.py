@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from salter.authorities.models import Authority
 from salter.catalog.models import Service, ServiceVersion
-from salter.identity.models import Role, User
+from salter.identity.models import Membership, Role, User
 
 
 def published_versions() -> QuerySet[ServiceVersion]:
@@ -58,13 +58,12 @@ def administered(user: User) -> QuerySet[Authority]:
     """The authorities whose services ``user`` may define."""
     if user.is_platform_admin:
         return Authority.objects.order_by("name")
-    return (
-        Authority.objects.filter(
-            units__memberships__user=user, units__memberships__role=Role.AUTHORITY_ADMIN
-        )
-        .distinct()
-        .order_by("name")
+    admin_of = (
+        Membership.objects.in_force()
+        .filter(user=user, role=Role.AUTHORITY_ADMIN)
+        .values("unit__authority_id")
     )
+    return Authority.objects.filter(pk__in=admin_of).order_by("name")
 
 
 def with_services(authorities: QuerySet[Authority]) -> QuerySet[Authority]:

@@ -73,9 +73,9 @@ def may_register(actor: Actor, authority: Authority) -> bool:
         return actor.via in {"seed", "command", "timer", "mailbox"}
     if user.is_platform_admin:
         return True
-    today = timezone.localdate()
     return (
-        Membership.objects.filter(user=user, unit__authority=authority, valid_from__lte=today)
+        Membership.objects.in_force()
+        .filter(user=user, unit__authority=authority)
         .exclude(role=Role.ARCHIVIST)
         .exists()
     )

@@ -368,4 +368,4 @@ class UserSession(models.Model):
 
 
 def official_units(user: User) -> models.QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("unit__authority")
+    return Membership.objects.in_force().filter(user=user).select_related("unit__authority")

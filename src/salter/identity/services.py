@@ -625,7 +625,7 @@ def delegate_role(
     errors: dict[str, str] = {}
     if kind not in Delegation.Kind.values:
         errors["kind"] = _("Choose deputy or delegation.")
-    if not Membership.objects.filter(user=principal, unit=unit, role=role).exists():
+    if not Membership.objects.in_force(start).filter(user=principal, unit=unit, role=role).exists():
         errors["role"] = _("%(name)s does not hold this role in this unit.") % {
             "name": principal.full_name
         }
