@@ -31,6 +31,7 @@ from salter.cases import services as cases
 from salter.cases.tests.conftest import NEWBORN_FORM, confirmed
 from salter.catalog import pilots
 from salter.catalog import services as catalog
+from salter.core.accounts import make_account
 from salter.core.api import api
 from salter.core.context import Actor
 from salter.documents import services as documents
@@ -49,7 +50,6 @@ from salter.identity.models import Role, User
 from salter.mailbox.models import Delivery, Message
 from salter.mailbox.services import give_consent, mailbox_of, send_letter
 from salter.mailbox.tests.helpers import a_pdf
-from salter.payments.accounts import make_account
 from salter.payments.models import PaymentOrder
 from tests.test_route_authentication import PUBLIC, ROUTES
 

@@ -16,10 +16,10 @@ from salter.authorities.models import Authority, OrgUnit
 from salter.cases.models import Case
 from salter.catalog import pilots
 from salter.catalog import services as catalog
+from salter.core.accounts import make_account
 from salter.core.context import Actor
 from salter.identity import services as identity
 from salter.identity.models import Role, User
-from salter.payments.accounts import make_account
 from salter.payments.models import PaymentOrder
 from salter.payments.tests.conftest import Entry, statement
 from tests.browser.conftest import PASSWORD, check_page, goto, login, submit

@@ -26,6 +26,7 @@ from salter.authorities.numbering import (
     lock_counter,
     template_fields,
 )
+from salter.core.accounts import AccountError, is_valid_account, normalise_account
 from salter.core.context import Actor
 from salter.identity.permissions import require_platform_admin
 
@@ -250,8 +251,6 @@ def set_fee_account(
     accepted writing, stored as digits) and its numeric code in the model-97 references of
     its cases (:func:`salter.payments.references.case_reference`): unique on the platform,
     1 to 8 digits. Orders already opened keep the account and reference they were given."""
-    from salter.payments.accounts import AccountError, is_valid_account, normalise_account
-
     require_platform_admin(actor, or_authority_admin_of=authority)
     errors: dict[str, str] = {}
     digits = ""

@@ -12,10 +12,10 @@ from salter.authorities import services as authority_services
 from salter.authorities.models import Authority, OrgUnit
 from salter.catalog import pilots
 from salter.catalog import services as catalog_services
+from salter.core.accounts import make_account
 from salter.core.context import Actor
 from salter.identity import services as identity_services
 from salter.identity.models import Company, Person, Role, User
-from salter.payments.accounts import make_account
 from salter.registers import demo as registers_demo
 
 DEMO_PASSWORD = "salter-demo-2026"  # noqa: S105 — published demo password

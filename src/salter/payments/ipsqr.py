@@ -40,7 +40,7 @@ from decimal import Decimal, InvalidOperation
 
 import segno
 
-from salter.payments.accounts import AccountError, is_valid_account, normalise_account
+from salter.core.accounts import AccountError, is_valid_account, normalise_account
 from salter.payments.references import MODEL, is_valid_model97
 
 FEE_PAYMENT_CODE = "253"  # "uplata javnih prihoda izuzev poreza i doprinosa po odbitku", non-cash

@@ -23,7 +23,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from salter.authorities.models import Authority
-from salter.payments.accounts import normalise_account
+from salter.core.accounts import normalise_account
 from salter.payments.camt053 import StatementEntry
 from salter.payments.models import Payment, PaymentOrder
 from salter.payments.references import MAX_WRITTEN, MODEL, digits_of, is_valid_model97

@@ -43,11 +43,11 @@ from salter.authorities.models import Authority
 from salter.cases import workflow
 from salter.cases.models import Case
 from salter.cases.services import CaseError
+from salter.core.accounts import is_valid_account, normalise_account
 from salter.core.context import Actor
 from salter.identity.models import Membership, Role
 from salter.identity.permissions import require_user
 from salter.payments import camt053, ipsqr, matching
-from salter.payments.accounts import is_valid_account, normalise_account
 from salter.payments.fees import MAX_AMOUNT, FeeError, case_fees, round_amount
 from salter.payments.models import Payment, PaymentOrder, Statement
 from salter.payments.references import (

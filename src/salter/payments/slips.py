@@ -17,10 +17,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from salter.cases import workflow
+from salter.core.accounts import format_account
 from salter.core.translit import html_to_latin
 from salter.documents.rendering import format_number, render_pdf
 from salter.payments import ipsqr
-from salter.payments.accounts import format_account
 from salter.payments.models import PaymentOrder
 from salter.payments.services import slip_payment
 

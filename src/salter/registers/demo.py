@@ -17,9 +17,9 @@ from django.db import transaction
 
 from salter.authorities import services as authority_services
 from salter.authorities.models import Authority
+from salter.core.accounts import make_account
 from salter.core.context import Actor
 from salter.exchange import services as exchange_services
-from salter.payments.accounts import make_account
 from salter.registers import seed, services
 from salter.registers.catalogue import QUERIES, Query
 

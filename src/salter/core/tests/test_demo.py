@@ -5,7 +5,7 @@ import pytest
 from salter.authorities.models import Authority
 from salter.catalog.models import Service, ServiceVersion
 from salter.core import demo
-from salter.payments.accounts import is_valid_account
+from salter.core.accounts import is_valid_account
 
 
 def versions() -> list[tuple[str, str, int, str]]:

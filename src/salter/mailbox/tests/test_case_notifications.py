@@ -12,6 +12,7 @@ from django.db.models.signals import pre_save
 from django.test.utils import CaptureQueriesContext
 
 from salter.authorities.models import Authority
+from salter.cases import access
 from salter.cases import services as cases
 from salter.cases.models import Case, Task
 from salter.catalog import pilots
@@ -114,13 +115,13 @@ def test_an_assignee_alone_hears_of_their_case(
     cases.take_transition(act(clerk), case, "request_supplement", inputs=SUPPLEMENT)
     locked = Case.objects.select_related("service_version__service", "authority").get(pk=case.pk)
     Task.objects.filter(case=case).update(assignee=clerk)
-    assert case_notifications._officials(locked, Role.CLERK) == [clerk]
+    assert access.officials_to_notify(locked, Role.CLERK) == [clerk]
     Task.objects.filter(case=case).update(assignee=None)
     Notification.objects.all().delete()
     # With nobody assigned and nobody in the role on the case: all clerks.
     fresh, _created = cases.submit(act(citizen), newborn_aid, NEWBORN_FORM)
     fresh = Case.objects.select_related("service_version__service", "authority").get(pk=fresh.pk)
-    assert len(case_notifications._officials(fresh, Role.CLERK)) == 2
+    assert len(access.officials_to_notify(fresh, Role.CLERK)) == 2
 
 
 def test_internal_procedures_notify_the_employee_and_accounting(

@@ -15,10 +15,10 @@ from salter.authorities.models import Authority, OrgUnit
 from salter.catalog import pilots
 from salter.catalog import services as catalog
 from salter.catalog.models import ServiceVersion
+from salter.core.accounts import make_account
 from salter.core.context import Actor
 from salter.identity import services as identity
 from salter.identity.models import Role, User
-from salter.payments.accounts import make_account
 
 ACCOUNT = make_account("840", "1003")
 PAYMENT_CODE = 103

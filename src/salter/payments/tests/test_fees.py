@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from salter.catalog import pilots
-from salter.payments.accounts import make_account
+from salter.core.accounts import make_account
 from salter.payments.fees import MAX_AMOUNT, FeeError, amount_of, case_fees, round_amount
 from salter.payments.ipsqr import IpsPayment, parse, payload
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from salter.core.accounts import make_account
 from salter.payments import ipsqr
-from salter.payments.accounts import make_account
 from salter.payments.ipsqr import IpsError, IpsPayment, parse, payload, qr_code, qr_png, qr_svg
 from salter.payments.references import case_reference, model97
 

@@ -21,11 +21,11 @@ from salter.cases.models import Case, CaseEvent
 from salter.catalog import pilots
 from salter.catalog import services as catalog
 from salter.catalog.models import ServiceVersion
+from salter.core.accounts import make_account
 from salter.core.context import Actor
 from salter.identity.models import User
 from salter.mailbox.models import Notification
 from salter.payments import services
-from salter.payments.accounts import make_account
 from salter.payments.models import Payment, PaymentOrder, Statement
 from salter.payments.references import case_reference, digits_of, fee_reference
 

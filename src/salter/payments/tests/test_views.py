@@ -20,9 +20,9 @@ from salter.authorities.models import Authority
 from salter.cases import services as cases
 from salter.cases.models import Case
 from salter.catalog.models import ServiceVersion
+from salter.core.accounts import format_account
 from salter.identity.models import User
 from salter.payments import ipsqr, services
-from salter.payments.accounts import format_account
 from salter.payments.models import Payment, PaymentOrder
 from salter.payments.tests.test_ipsqr import read_with_zbar
 

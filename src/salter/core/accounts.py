@@ -7,6 +7,9 @@ within the bank, and 2 control digits, ISO 7064 MOD 97-10 over the first 16:
 
 People write it in three parts joined by dashes and leave out the zeros that pad the middle
 part on the left: ``840-742221843-57`` is ``840`` + ``0000742221843`` + ``57``.
+
+A pure validator, kept in ``core`` because authorities (their fee account) and payments both
+read account numbers, and authorities sit below payments.
 """
 
 from __future__ import annotations

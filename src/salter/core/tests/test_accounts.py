@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
-from salter.payments import accounts
-from salter.payments.accounts import (
+from salter.core import accounts
+from salter.core.accounts import (
     AccountError,
     format_account,
     is_valid_account,
@@ -27,6 +30,13 @@ KNOWN_GOOD = [
 ]
 
 digit = st.sampled_from("0123456789")
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Messages are asserted in English; their Serbian translations live in the catalogue."""
+    with translation.override("en"):
+        yield
 
 
 @st.composite
