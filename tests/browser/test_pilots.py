@@ -52,7 +52,7 @@ from salter.catalog import pilots
 from salter.catalog import services as catalog
 from salter.core.context import Actor
 from salter.documents.models import Document
-from salter.exchange import evidence
+from salter.exchange.evidence import worker
 from salter.exchange.models import DataService, ExchangeMessage
 from salter.identity import fresh
 from salter.identity import services as identity
@@ -537,7 +537,7 @@ def ask_registers() -> Counter[str]:
     """What ``salter exchange_worker --once`` does: ask the registers for the evidence that is
     due and return what came of it. Off Playwright's loop: the platform seals its log of each
     exchange (and the registers, in the live server's thread, seal theirs)."""
-    return off_the_loop(evidence.ask_due)
+    return off_the_loop(worker.ask_due)
 
 
 def evidence_panel(page: Page) -> Locator:

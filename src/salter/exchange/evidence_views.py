@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from salter.cases import access
 from salter.core.context import Actor
-from salter.exchange import evidence
+from salter.exchange.evidence import services as evidence
 from salter.exchange.models import EvidenceRequest
 from salter.identity import loa
 from salter.identity.models import User

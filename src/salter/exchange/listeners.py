@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from salter.cases import listeners
 from salter.cases.models import Case, CaseEvent
-from salter.exchange import evidence, subjects
+from salter.exchange import subjects
+from salter.exchange.evidence import events
+from salter.exchange.evidence import services as evidence
 
 APP = "exchange"
 
@@ -27,7 +29,7 @@ def ask_for_evidence(submitted: listeners.Submitted) -> None:
 
 @listeners.gate("requires_evidence", app=APP)
 def evidence_settled(case: Case) -> str:
-    return evidence.awaited(case)
+    return events.awaited(case)
 
 
-listeners.describe(CaseEvent.Kind.EVIDENCE)(evidence.event_text)
+listeners.describe(CaseEvent.Kind.EVIDENCE)(events.event_text)

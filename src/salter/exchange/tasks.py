@@ -2,7 +2,7 @@
 register enqueues :func:`ask_evidence` after its commit, and ``salter clock`` enqueues it every
 round, for ``salter db_worker`` to run; ``salter exchange_worker`` does the same work in a
 loop of its own. Any number of runs at once ask each due request once
-(:func:`salter.exchange.evidence.ask_due` claims before it asks)."""
+(:func:`salter.exchange.evidence.worker.ask_due` claims before it asks)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from django.utils import timezone
 from django_tasks import task
 
 from salter.core import clock
-from salter.exchange import access_log, evidence, notices
+from salter.exchange import access_log, notices
+from salter.exchange.evidence import worker
 
 
 @task()
 def ask_evidence() -> int:
     """Ask the registers for the evidence that is due; how many requests were handled."""
-    return sum(evidence.ask_due().values())
+    return sum(worker.ask_due().values())
 
 
 @task()
@@ -43,7 +44,7 @@ def make_access_log_partitions() -> list[str]:
 clock.register(
     "ask_evidence",
     task=ask_evidence,
-    run=lambda: {"evidence requests asked": sum(evidence.ask_due().values())},
+    run=lambda: {"evidence requests asked": sum(worker.ask_due().values())},
     order=60,
 )
 clock.register(

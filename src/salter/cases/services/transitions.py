@@ -52,7 +52,8 @@ def take_transition(
     saw, so a step taken meanwhile (even one that came back to the same state) is refused.
 
     A transition with ``requires_evidence`` waits until every piece of evidence the case asked
-    a register for is settled (:func:`salter.exchange.evidence.awaited` says what it waits for).
+    a register for is settled (:func:`salter.exchange.evidence.events.awaited` says what it
+    waits for).
 
     A transition with an approval line is taken in parts: each call records one approver's
     approval (and opinion) for the step of the line the caller may fill, and the call that

@@ -39,7 +39,9 @@ from salter.cases.tests.conftest import (  # noqa: F401 — fixtures, registered
 from salter.catalog import definitions, pilots
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
-from salter.exchange import evidence
+from salter.exchange.evidence import services as evidence
+from salter.exchange.evidence import worker
+from salter.exchange.evidence.panel import panel
 from salter.exchange.models import EvidenceRequest
 from salter.exchange.tests.evidence_helpers import (
     BIRTH,
@@ -142,7 +144,7 @@ def test_an_applicant_who_brings_the_evidence_is_not_asked_for_anything(
     found = requests_of(case)
     assert {r.state for r in found.values()} == {State.BROUGHT}
     assert all(r.next_attempt_at is None and r.due_at == r.created_at for r in found.values())
-    assert evidence.ask_due() == {}  # nothing is due
+    assert worker.ask_due() == {}  # nothing is due
 
 
 def test_a_service_without_evidence_asks_nothing(overtime: ServiceVersion, clerk: User) -> None:
@@ -236,17 +238,17 @@ def _assert_waits_then_escalates(case: Any, request: EvidenceRequest, *, error: 
     """The request stays pending with an exponential backoff while the register fails, and is
     escalated to the clerks once its deadline has passed."""
     before = timezone.now()
-    assert evidence.ask_due() == {"retried": 1}
+    assert worker.ask_due() == {"retried": 1}
     first = EvidenceRequest.objects.get(pk=request.pk)
     assert first.state == State.PENDING and first.attempts == 1
     assert error in first.last_error
     wait = first.next_attempt_at - before  # type: ignore[operator]
     assert timedelta(seconds=29) < wait <= timedelta(seconds=61)  # 60 s, jittered to 30–60 s
-    assert evidence.ask_due() == {}  # not due again yet
+    assert worker.ask_due() == {}  # not due again yet
 
     due_now(first)
     before = timezone.now()
-    assert evidence.ask_due() == {"retried": 1}
+    assert worker.ask_due() == {"retried": 1}
     second = EvidenceRequest.objects.get(pk=request.pk)
     assert second.attempts == 2
     wait = second.next_attempt_at - before  # type: ignore[operator]
@@ -255,7 +257,7 @@ def _assert_waits_then_escalates(case: Any, request: EvidenceRequest, *, error: 
 
     User.objects.filter(email="clerk@surdulica.demo").update(language="en")
     past_deadline(second)
-    assert evidence.ask_due() == {"escalated": 1}
+    assert worker.ask_due() == {"escalated": 1}
     last = EvidenceRequest.objects.get(pk=request.pk)
     assert last.state == State.ESCALATED and last.attempts == 3
     assert last.escalated_at is not None and last.next_attempt_at is None
@@ -319,7 +321,7 @@ def test_a_register_that_refuses_escalates_at_once(
         point(BIRTH, holder, register.url)
         case = submitted(newborn_aid, citizen)
         request = only_birth(case)
-        assert evidence.ask_due() == {"escalated": 1}
+        assert worker.ask_due() == {"escalated": 1}
     found = EvidenceRequest.objects.get(pk=request.pk)
     assert found.state == State.ESCALATED and found.attempts == 1 and found.last_error
     event = CaseEvent.objects.get(case=case, kind=CaseEvent.Kind.EVIDENCE)
@@ -335,7 +337,7 @@ def test_no_data_service_for_the_query_escalates(
 ) -> None:
     case = submitted(newborn_aid, citizen)
     only_birth(case)
-    assert evidence.ask_due() == {"escalated": 1}
+    assert worker.ask_due() == {"escalated": 1}
     assert requests_of(case)["birth_record"].state == State.ESCALATED
 
 
@@ -353,28 +355,28 @@ def test_a_crash_after_the_register_answered_leaves_the_request_to_be_asked_agai
         def crash(*args: Any, **kwargs: Any) -> str:
             raise RuntimeError("the worker died before saving")
 
-        monkeypatch.setattr(evidence, "settle_failure", crash)
+        monkeypatch.setattr(worker, "settle_failure", crash)
         before = timezone.now()
-        assert evidence.ask_due() == {"failed": 1}
+        assert worker.ask_due() == {"failed": 1}
         assert register.count() == 1
         held = EvidenceRequest.objects.get(pk=request.pk)
         # Nothing was saved: still pending, no attempt counted, under the lease until it ends.
         assert held.state == State.PENDING and held.attempts == 0 and held.last_error == ""
         assert held.next_attempt_at > before + timedelta(seconds=30)  # type: ignore[operator]
-        assert evidence.ask_due() == {}  # leased: nobody asks again meanwhile
+        assert worker.ask_due() == {}  # leased: nobody asks again meanwhile
 
         monkeypatch.undo()
         due_now(held)  # the lease ran out
-        assert evidence.ask_due() == {"retried": 1}
+        assert worker.ask_due() == {"retried": 1}
         assert register.count() == 2
         assert EvidenceRequest.objects.get(pk=request.pk).attempts == 1
 
 
 def test_backoff_is_capped_and_never_past_the_deadline(settings: Any) -> None:
     settings.SALTER_REGISTER_RETRY_SECONDS = 60
-    assert timedelta(seconds=30) <= evidence.backoff(1) <= timedelta(seconds=60)
-    assert timedelta(seconds=120) <= evidence.backoff(3) <= timedelta(seconds=240)
-    assert evidence.backoff(40) <= timedelta(hours=6)
+    assert timedelta(seconds=30) <= worker.backoff(1) <= timedelta(seconds=60)
+    assert timedelta(seconds=120) <= worker.backoff(3) <= timedelta(seconds=240)
+    assert worker.backoff(40) <= timedelta(hours=6)
 
 
 # --- the official decides -----------------------------------------------------------------------
@@ -483,8 +485,8 @@ def test_a_grant_to_read_the_case_is_no_say_over_its_evidence(
     request = requests_of(case)["birth_record"]
     with pytest.raises(PermissionDenied):
         evidence.applicant_brings(act(outsider), request.pk)
-    assert not any(line.may_settle for line in evidence.panel(case, outsider, official=True))
-    assert any(line.may_settle for line in evidence.panel(case, clerk, official=True))
+    assert not any(line.may_settle for line in panel(case, outsider, official=True))
+    assert any(line.may_settle for line in panel(case, clerk, official=True))
     assert requests_of(case)["birth_record"].state == State.PENDING
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 from salter.authorities.models import Authority
 from salter.cases.tests.conftest import newborn_aid  # noqa: F401 — a fixture
 from salter.catalog.models import ServiceVersion
-from salter.exchange import evidence
+from salter.exchange.evidence import worker
 from salter.exchange.models import EvidenceRequest, ExchangeMessage
 from salter.exchange.tests.evidence_helpers import (
     BIRTH,
@@ -52,7 +52,7 @@ def test_two_workers_at_once_ask_each_request_once(
 
             try:
                 barrier.wait()
-                results.append(evidence.ask_due(limit=50))
+                results.append(worker.ask_due(limit=50))
             except BaseException as exc:  # noqa: BLE001 — reported by the main thread
                 errors.append(exc)
             finally:

@@ -32,7 +32,8 @@ from salter.cases.tests.conftest import (  # noqa: F401 — fixtures, registered
 from salter.cases.tests.test_official_views import signed_in
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
-from salter.exchange import evidence
+from salter.exchange.evidence import worker
+from salter.exchange.evidence.panel import panel
 from salter.exchange.models import EvidenceRequest
 from salter.exchange.tests.evidence_helpers import BIRTH, closed_port_url, point, submitted
 from salter.identity import services as identity
@@ -208,10 +209,10 @@ def test_the_panel_takes_a_fixed_number_of_queries(
 ) -> None:
     case = Case.objects.select_related("service_version", "authority").get(pk=case.pk)
     with django_assert_max_num_queries(3):  # the requests, the registers, the clerk's roles
-        lines = evidence.panel(case, clerk, official=True)
+        lines = panel(case, clerk, official=True)
     assert len(lines) == 2
     with django_assert_max_num_queries(2):
-        assert len(evidence.panel(case, None, official=False)) == 2
+        assert len(panel(case, None, official=False)) == 2
 
     request = RequestFactory().get("/")
     request.user = clerk
@@ -225,7 +226,7 @@ def test_the_panel_takes_a_fixed_number_of_queries(
     few = rendered()
     assert few <= 3
     for _n in range(5):  # more answers, more attempts, more timeline: the same cost
-        evidence.ask_due()
+        worker.ask_due()
         EvidenceRequest.objects.filter(case=case).update(next_attempt_at=None)
     assert rendered() == few
 
@@ -240,4 +241,4 @@ def test_a_service_without_registers_costs_the_page_no_query(
     version = catalog.offer_pilot(system, authority, pilots.OVERTIME)
     mine = cases.submit(act(clerk), version, OVERTIME_FORM)[0]
     with django_assert_num_queries(0):
-        assert evidence.panel(mine, clerk, official=True) == []
+        assert panel(mine, clerk, official=True) == []

@@ -26,8 +26,9 @@ from salter.cases.tests.conftest import (  # noqa: F401 — fixtures, registered
 from salter.cases.tests.test_official_views import signed_in
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
-from salter.exchange import evidence
 from salter.exchange import services as exchange
+from salter.exchange.evidence import services as evidence
+from salter.exchange.evidence import worker
 from salter.exchange.models import AccessRecord, EvidenceRequest, ExchangeMessage
 from salter.exchange.tests.evidence_helpers import submitted
 from salter.identity.models import Person, User
@@ -83,7 +84,7 @@ def test_the_registers_answer_and_the_case_goes_on(
     with pytest.raises(CaseError, match="Waiting for the answer"):
         cases.take_transition(act(clerk), case, "draft_decision", inputs=DRAFT)
 
-    assert evidence.ask_due() == {"answered": 2}
+    assert worker.ask_due() == {"answered": 2}
     found = {r.code: r for r in EvidenceRequest.objects.filter(case=case)}
     birth, residence = found["birth_record"], found["residence"]
     assert birth.state == State.ANSWERED and birth.attempts == 0
@@ -103,7 +104,7 @@ def test_the_registers_answer_and_the_case_goes_on(
     events = CaseEvent.objects.filter(case=case, kind=CaseEvent.Kind.EVIDENCE, internal=False)
     assert {e.payload["state"] for e in events} == {State.ANSWERED}
 
-    assert evidence.ask_due() == {}  # nothing asked twice
+    assert worker.ask_due() == {}  # nothing asked twice
     moved = cases.take_transition(act(clerk), case, "draft_decision", inputs=DRAFT)
     assert moved.state == "decision_drafted"
 
@@ -112,7 +113,7 @@ def test_the_answer_shows_on_both_case_pages(
     registers: None, newborn_aid: ServiceVersion, citizen: User, clerk: User
 ) -> None:
     case = submitted(newborn_aid, citizen, child_jmbg=LUKA, parent_jmbg=IVANA)
-    evidence.ask_due()
+    worker.ask_due()
 
     page = html.unescape(signed_in(clerk).get(f"/official/cases/{case.pk}/").content.decode())
     assert "Evidence from registers" in page
@@ -139,14 +140,14 @@ def test_a_register_without_a_record_leaves_the_decision_to_the_official(
     registers: None, newborn_aid: ServiceVersion, citizen: User, clerk: User
 ) -> None:
     case = submitted(newborn_aid, citizen, child_jmbg=NOBODY, parent_jmbg=IVANA)
-    assert evidence.ask_due() == {"answered": 1, "not_found": 1}
+    assert worker.ask_due() == {"answered": 1, "not_found": 1}
     birth = EvidenceRequest.objects.get(case=case, code="birth_record")
     assert birth.state == State.NOT_FOUND and birth.answer is None
     assert birth.message is not None and birth.message.outcome == "not_found"
     # Settled as far as the step is concerned: the official reads that nothing was found.
     cases.take_transition(act(clerk), case, "start_review")
     evidence.ask_again(act(clerk), birth.pk)
-    assert evidence.ask_due() == {"not_found": 1}  # asked again: still nobody
+    assert worker.ask_due() == {"not_found": 1}  # asked again: still nobody
     # (The pages come last: a request of Django's test client reconnects the signal that
     # closes the database connection, which the in-process registers keep open.)
     page = signed_in(clerk).get(f"/official/cases/{case.pk}/").content.decode()
@@ -160,7 +161,7 @@ def test_the_platform_asks_for_the_case_authority(
 ) -> None:
     """The platform asks for the case's authority, whoever runs the worker."""
     case = submitted(newborn_aid, citizen, child_jmbg=LUKA, parent_jmbg=IVANA)
-    evidence.ask_due()
+    worker.ask_due()
     authorities = set(
         ExchangeMessage.objects.filter(case=case).values_list("authority_id", flat=True)
     )

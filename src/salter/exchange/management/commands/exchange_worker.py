@@ -5,7 +5,7 @@ asks what is due and exits (for a test or a cron job). Between rounds it waits f
 on PostgreSQL ``LISTEN salter_exchange`` (a submission that needs evidence sends ``NOTIFY``
 after its commit), on SQLite nothing — or ``--poll`` seconds, whichever comes first. Any number
 of workers may run at once, on any number of machines: each claims its own requests
-(:mod:`salter.exchange.evidence`)."""
+(:mod:`salter.exchange.evidence.worker`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, connection
 
 from salter.core.listener import Listener
-from salter.exchange import evidence
+from salter.exchange.evidence import worker
 
 log = structlog.get_logger(__name__)
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             self.stderr.write("--batch must be at least 1 and --poll more than 0")
             raise SystemExit(2)
         self.stopping = False
-        self.listener = Listener(evidence.CHANNEL)
+        self.listener = Listener(worker.CHANNEL)
         restore = self._trap_signals()
         totals: dict[str, int] = {}
         try:
@@ -53,7 +53,7 @@ class Command(BaseCommand):
                     if not options["once"]:
                         self.listener.open()  # before looking, so no nudge goes unheard
                     while not self.stopping:
-                        counts = evidence.ask_due(options["batch"])
+                        counts = worker.ask_due(options["batch"])
                         for outcome, n in counts.items():
                             totals[outcome] = totals.get(outcome, 0) + n
                         if sum(counts.values()) < options["batch"]:
