@@ -28,6 +28,7 @@ from salter.audit import services as audit
 from salter.core.context import Actor
 from salter.identity import loa
 from salter.identity.models import User
+from salter.identity.sessions import start_session
 
 log = structlog.get_logger(__name__)
 NEXT_KEY = "salter_oidc_next"
@@ -66,8 +67,6 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 def callback(request: HttpRequest) -> HttpResponse:
-    from salter.identity.views import start_session
-
     client = _client()
     try:
         token = client.authorize_access_token(request)

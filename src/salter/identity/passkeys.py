@@ -12,6 +12,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from salter.audit import services as audit
 from salter.core.context import Actor
 from salter.identity import loa
+from salter.identity.sessions import complete_second_factor
 
 
 class CompleteRegistration(webauthn_views.CompleteCredentialRegistrationView):
@@ -19,8 +20,6 @@ class CompleteRegistration(webauthn_views.CompleteCredentialRegistrationView):
     app, it raises the session to two factors."""
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        from salter.identity.views import complete_second_factor
-
         with transaction.atomic():
             response = super().post(*args, **kwargs)
             if response.status_code == 200:
@@ -35,6 +34,4 @@ class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView
     """Only the second step: the password comes first (passwordless login is switched off)."""
 
     def complete_auth(self, device: Any) -> Any:
-        from salter.identity.views import complete_second_factor
-
         complete_second_factor(self.request, device, method="passkey")

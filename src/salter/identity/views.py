@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,13 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, match_token
-from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from salter.core.context import Actor
-from salter.identity import forms, fresh, loa, services
-from salter.identity.middleware import ACTING, AUTH_AT, PENDING_2FA
+from salter.identity import forms, loa, services
+from salter.identity.middleware import ACTING, PENDING_2FA
 from salter.identity.models import User
+from salter.identity.sessions import complete_second_factor, start_session
 
 TOTP_KEY = "salter_totp_key"
 
@@ -43,26 +42,6 @@ def _next(request: HttpRequest, default: str = "core:home") -> str:
 
 def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
-
-
-def start_session(request: HttpRequest, user: User, *, method: str, level: int) -> None:
-    """Log ``user`` in and record the session. The key is rotated every time, also when the
-    same user logs in again to step up (Django keeps the key then)."""
-    same_user = request.user.is_authenticated and request.user.pk == user.pk
-    old_key = request.session.session_key if same_user else None
-    login(request, user, backend="salter.identity.backends.CachedModelBackend")
-    if old_key is not None and request.session.session_key == old_key:
-        request.session.cycle_key()
-    request.session[AUTH_AT] = int(time.time())
-    loa.set_level(request, max(level, loa.of(request)) if same_user else level)
-    services.record_login(
-        Actor.from_request(request),
-        request.session,
-        method=method,
-        loa=loa.of(request),
-        user_agent=request.headers.get("User-Agent", ""),
-        replaces=old_key,
-    )
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -152,21 +131,6 @@ def wrong_code_message(user: User) -> str:
             seconds,
         ) % {"seconds": seconds}
     return _("That code is not right or was already used. Wait for a new code and try again.")
-
-
-def complete_second_factor(request: HttpRequest, device: Any, *, method: str) -> None:
-    old_key = request.session.session_key
-    otp_login(request, device)
-    request.session.cycle_key()
-    logging_in = request.session.pop(PENDING_2FA, None) is not None
-    if not logging_in:
-        # A confirmation asked for on the step-up page (e.g. before signing) releases a signing
-        # key for a moment; the second step of a login does not.
-        fresh.mark(request, method)
-    loa.set_level(request, max(loa.of(request), loa.TWO_FACTOR))
-    services.raise_session_level(
-        Actor.from_request(request), old_key, request.session, method=method, loa=loa.TWO_FACTOR
-    )
 
 
 @require_POST
