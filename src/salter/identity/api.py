@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from salter.core.context import Actor
+from salter.core.errors import ApiError
 from salter.identity import auth, authcache, loa, services
 from salter.identity.models import ApiToken, Membership
 
@@ -81,10 +83,6 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
 def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     auth.require_scope(request, "write")
     auth.require_level(request, loa.TWO_FACTOR)
-    from django.core.exceptions import PermissionDenied
-
-    from salter.core.errors import ApiError
-
     try:
         services.revoke_api_token(Actor.from_request(request, via="api"), token_id)
     except PermissionDenied as exc:

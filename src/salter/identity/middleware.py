@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware as BaseOTPMiddleware
 
+from salter.core.context import Actor
 from salter.core.errors import error_body
-from salter.identity import loa
-from salter.identity.models import User
+from salter.identity import loa, services
+from salter.identity.models import Mandate, User
 
 AUTH_AT = "salter_auth_at"
 SEEN_AT = "salter_seen"
@@ -88,9 +89,7 @@ class SessionPolicyMiddleware:
             if not user.is_official:
                 return HttpResponseForbidden(_("This part of Šalter is for officials."))
             if loa.of(request) < loa.TWO_FACTOR:
-                from salter.identity.services import has_second_factor
-
-                if not has_second_factor(user):
+                if not services.has_second_factor(user):
                     messages.info(
                         request, _("Officials need a second factor. Set one up to continue.")
                     )
@@ -98,8 +97,6 @@ class SessionPolicyMiddleware:
                 return redirect(loa.step_up_url(request, loa.TWO_FACTOR))
         acting = session.get(ACTING)
         if acting:
-            from salter.identity.models import Mandate
-
             mandate = (
                 Mandate.objects.select_related("company", "person")
                 .filter(pk=acting, agent=user)
@@ -112,9 +109,6 @@ class SessionPolicyMiddleware:
         return None
 
     def _expire(self, request: HttpRequest, message: str) -> HttpResponse:
-        from salter.core.context import Actor
-        from salter.identity import services
-
         services.record_logout(Actor.from_request(request), request.session.session_key)
         logout(request)
         if request.path.startswith("/api/"):

@@ -16,10 +16,13 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from salter.cases.official_views import queue_counts
+from salter.cases.queries import escalated_count
 from salter.core.context import Actor
 from salter.core.params import int_or_none
 from salter.identity import loa, services
 from salter.identity.models import Delegation, Membership, User
+from salter.payments.services import PAYMENT_ROLES
 
 
 @loa.require_level(loa.TWO_FACTOR)
@@ -33,14 +36,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         (authority, list(items))
         for authority, items in groupby(memberships, key=lambda m: m.unit.authority)
     ]
-    from salter.cases.official_views import queue_counts
-    from salter.cases.queries import escalated_count
-
     counts = queue_counts(request.user)  # type: ignore[arg-type]  # logged in: the gate
     rows = [(a, items, counts.get(a.pk)) for a, items in by_authority]
     flagged = escalated_count(request.user)  # type: ignore[arg-type]
-    from salter.payments.services import PAYMENT_ROLES
-
     return render(
         request,
         "identity/official_dashboard.html",

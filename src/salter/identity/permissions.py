@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 
 from salter.core.context import Actor
+from salter.identity.models import Membership, Role
 
 if TYPE_CHECKING:
     from salter.authorities.models import Authority
@@ -25,8 +26,6 @@ def require_platform_admin(actor: Actor, or_authority_admin_of: Authority | None
     if actor.user.is_platform_admin:
         return
     if or_authority_admin_of is not None:
-        from salter.identity.models import Membership, Role
-
         if Membership.objects.filter(
             user=actor.user, role=Role.AUTHORITY_ADMIN, unit__authority=or_authority_admin_of
         ).exists():
