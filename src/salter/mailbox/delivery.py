@@ -44,7 +44,9 @@ from salter.cases.models import Case, CaseEvent
 from salter.core.context import Actor
 from salter.documents.models import Document, DocumentVersion
 from salter.documents.queries import ISSUED_KINDS
-from salter.mailbox import evidence
+from salter.documents.services import may_register
+from salter.identity.models import Mandate
+from salter.mailbox import evidence, outbox
 from salter.mailbox.models import Consent, Delivery, DeliveryEvent, Mailbox, Message
 
 log = structlog.get_logger(__name__)
@@ -174,8 +176,6 @@ def deliver(actor: Actor, case: Case, document: Document, version: DocumentVersi
 
 
 def _notify(delivery: Delivery, message: Message, case: Case) -> None:
-    from salter.mailbox import outbox
-
     outbox.notify(
         case.applicant,
         outbox.DELIVERY,
@@ -317,8 +317,6 @@ def may_read(user: Any, mailbox: Mailbox) -> bool:
     """The owner of a citizen's mailbox; for a business, a person holding a valid mandate."""
     if mailbox.user_id is not None:
         return bool(mailbox.user_id == user.pk)
-    from salter.identity.models import Mandate
-
     now = timezone.now()
     return any(
         m.is_valid(now)
@@ -381,8 +379,6 @@ def answer(actor: Actor, delivery: Delivery | int, *, accept: bool, reason: str 
 @transaction.atomic
 def record_postal(actor: Actor, delivery: Delivery | int, delivered_on: date) -> Delivery:
     """The registry clerk records the day the post delivered the printed act."""
-    from salter.documents.services import may_register
-
     locked = _lock(delivery)
     if actor.user is None or not may_register(actor, locked.message.authority):
         raise PermissionDenied(_("Only officials of the authority record postal delivery."))

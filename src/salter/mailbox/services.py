@@ -27,7 +27,9 @@ from salter.core.context import Actor
 from salter.documents import services as registry
 from salter.documents.models import Document
 from salter.documents.uploads import CheckedFile
+from salter.identity.models import Mandate
 from salter.identity.permissions import require_user
+from salter.mailbox import outbox
 from salter.mailbox.delivery import answer, mailbox_of, may_read, opened, record_postal
 from salter.mailbox.models import Consent, Mailbox, Message
 
@@ -172,8 +174,6 @@ def _send(
             "files": [f.sha256 for f in files],
         },
     )
-    from salter.mailbox import outbox
-
     outbox.notify(
         actor.user,
         outbox.MESSAGE,
@@ -242,8 +242,6 @@ def revoke_consent(actor: Actor, consent: Consent) -> Consent:
 
 def mailboxes_for(user: Any) -> list[Mailbox]:
     """The mailboxes ``user`` reads: their own, and those of the businesses they represent."""
-    from salter.identity.models import Mandate
-
     own = mailbox_of(user)
     now = timezone.now()
     companies = [

@@ -74,6 +74,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from salter.core.listener import Listener
+from salter.mailbox import delivery as deliveries
 from salter.mailbox.channels import Adapter, PermanentFailure, TemporaryFailure, adapter_for
 from salter.mailbox.models import Notification
 from salter.mailbox.outbox import CHANNEL
@@ -194,8 +195,6 @@ class Worker:
         """The notice of a legal delivery was sent: the delivery's ``notified`` step, in the
         commit that marks the row sent. If recording it fails, the row is still marked (the
         message is out; sending it again would not help) and the failure is logged."""
-        from salter.mailbox import delivery as deliveries
-
         assert row.delivery_id is not None
         try:
             with transaction.atomic():

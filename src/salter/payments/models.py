@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from salter.authorities.models import Authority
+from salter.cases.workflow import text
 
 
 class PaymentOrder(models.Model):
@@ -61,8 +62,6 @@ class PaymentOrder(models.Model):
     @property
     def display_label(self) -> str:
         """The fee's label in the active language."""
-        from salter.cases.workflow import text
-
         return text(self.label) or self.fee_code
 
 

@@ -47,6 +47,7 @@ from salter.core.accounts import is_valid_account, normalise_account
 from salter.core.context import Actor
 from salter.identity.models import Membership, Role
 from salter.identity.permissions import require_user
+from salter.mailbox import outbox
 from salter.payments import camt053, ipsqr, matching
 from salter.payments.fees import MAX_AMOUNT, FeeError, case_fees, round_amount
 from salter.payments.models import Payment, PaymentOrder, Statement
@@ -306,8 +307,6 @@ def _move_case(case: Case) -> str:
 def _notify_paid(order: PaymentOrder, *, all_paid: bool) -> None:
     """The applicant learns that the payment arrived (once per order, however often the
     payment is imported)."""
-    from salter.mailbox import outbox  # the mailbox builds on cases and payments
-
     case = order.case
     label = order.label
     outbox.notify(
