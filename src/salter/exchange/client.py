@@ -25,12 +25,12 @@ from django.utils.translation import gettext as _
 from salter.core import pii
 from salter.exchange import tracker
 from salter.exchange.models import AccessRecord, DataService, ExchangeMessage
+from salter.identity.models import Person, User
 from salter.mailbox import evidence
 
 if TYPE_CHECKING:
     from salter.authorities.models import Authority
     from salter.cases.models import Case
-    from salter.identity.models import User
 
 SYSTEM = "salter"  # how the platform names itself to registers
 REQUEST_HASH_HEADER = "X-Salter-Request-Hash"
@@ -336,8 +336,6 @@ def _record_access(
 ) -> None:
     """The query is a read of the data of each person it names by personal number — found
     or not: the person may see that someone asked."""
-    from salter.identity.models import Person
-
     identifiers = list(dict.fromkeys(pii.identifiers_in(request["input"])))
     data = result.data or {}
     named = len(identifiers) == 1 and data.get("given_name") and data.get("family_name")

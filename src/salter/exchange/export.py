@@ -37,6 +37,7 @@ from salter.core import pii
 from salter.core.context import Actor
 from salter.core.translit import html_to_latin
 from salter.documents.models import Document
+from salter.documents.rendering import render_pdf
 from salter.exchange import queries
 from salter.exchange.models import CaseSubject, EvidenceRequest
 from salter.identity.models import ApiToken, Mandate, User, UserSession
@@ -394,8 +395,6 @@ def _html_lang(latin: bool) -> str:
 def as_pdf(user: User, *, latin: bool = False) -> bytes:
     """The readable copy, A4, in the active language (``latin``: Serbian in Latin script);
     the access log's newest :data:`PDF_ACCESS_ROWS` reads (the JSON has all of them)."""
-    from salter.documents.rendering import render_pdf
-
     data = collect(user, access_limit=PDF_ACCESS_ROWS + 1)
     reads = data["access_log"]
     html = render_to_string(

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.http import HttpRequest
 
+from salter.cases.models import Case
 from salter.exchange import subjects, tracker
 from salter.exchange.models import AccessRecord, CaseSubject
 from salter.identity.models import User
-
-if TYPE_CHECKING:
-    from salter.cases.models import Case
-    from salter.mailbox.models import Mailbox
+from salter.mailbox.models import Mailbox, Message
 
 Action = AccessRecord.Action
 
@@ -105,8 +103,6 @@ def legal_basis_of(case_id: int | None) -> str:
     under (one query)."""
     if case_id is None:
         return ""
-    from salter.cases.models import Case
-
     found = (
         Case.objects.filter(pk=case_id)
         .values_list("service_version__service__legal_basis", flat=True)
@@ -147,8 +143,6 @@ def read(
 def letter_senders(document_id: int) -> list[int]:
     """The persons whose letter, sent from their e-mailbox, this registry entry is (one
     query); a business's letter has none."""
-    from salter.mailbox.models import Message
-
     letters = Message.objects.filter(
         document_id=document_id, direction=Message.Direction.OUTBOUND
     ).select_related("mailbox__user")
