@@ -16,6 +16,7 @@ from salter.core.accounts import make_account
 from salter.core.context import Actor
 from salter.identity import services as identity_services
 from salter.identity.models import Company, Person, Role, User
+from salter.mailbox import services as mailbox
 from salter.registers import demo as registers_demo
 
 DEMO_PASSWORD = "salter-demo-2026"  # noqa: S105 — published demo password
@@ -176,8 +177,6 @@ def seed() -> list[DemoAccount]:
         accounts.append(DemoAccount(email, "Citizen", "no second factor"))
     # The first demo citizen consented to electronic communication (decisions reach the
     # e-mailbox); the others did not, so their decisions show the postal route.
-    from salter.mailbox import services as mailbox
-
     first = User.objects.get(email=CITIZENS[0][0])
     box = mailbox.mailbox_of(first)
     if not box.consents.exists():

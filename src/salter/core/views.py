@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from salter.authorities import queries as authority_queries
 from salter.catalog import queries as catalog_queries
+from salter.identity.models import User
 
 _migrations_checked = False
 
@@ -57,8 +58,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
     e-mails and other notifications are written in the language the user last chose."""
     from django.conf import settings
     from django.views.i18n import set_language as switch
-
-    from salter.identity.models import User
 
     response = switch(request)
     language = request.POST.get("language", "") if request.method == "POST" else ""

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from salter.authorities.models import Authority, Category, RegistryBook
 from salter.authorities.services import current_categories
+from salter.cases.access import visible_case  # the case's own rule, grants included
 from salter.core.context import Actor
 from salter.core.params import int_or_none
 from salter.documents import queries, services, uploads
@@ -73,8 +74,6 @@ def _entry(request: HttpRequest, document_id: int) -> Document:
         raise Http404
     within = queries.readable(user, document.authority_id)
     if not Document.objects.filter(within, pk=document.pk).exists():
-        from salter.cases.access import visible_case  # the case's own rule, grants included
-
         found = visible_case(document.case_id, user) if document.case_id else None
         if found is None or not found[1]:
             raise Http404
