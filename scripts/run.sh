@@ -6,7 +6,9 @@
 # all of them.
 set -euo pipefail
 BIN=.venv/bin
-PORT="${PORT:-8000}"
+# Exported: the settings of every process below take the site's addresses from it
+# (SALTER_PUBLIC_URL and what follows it, unless set; docs/configuration.md).
+export PORT="${PORT:-8000}"
 children=()
 cleanup() { for pid in "${children[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM

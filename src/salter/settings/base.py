@@ -25,6 +25,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# The port `make run` serves on (scripts/run.sh). The site's own addresses — SALTER_PUBLIC_URL
+# and the passkey origins, and through the former the registers' and the PKI's — follow it
+# unless they are set themselves, so a second instance on another port talks to itself.
+_port = os.environ.get("PORT") or "8000"
+
 SECRET_KEY = os.environ.get("SALTER_SECRET_KEY", "")
 DEBUG = False
 ALLOWED_HOSTS = env_list("SALTER_ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -181,7 +186,7 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 
 OTP_WEBAUTHN_RP_ID = os.environ.get("SALTER_WEBAUTHN_RP_ID", "localhost")
 OTP_WEBAUTHN_RP_NAME = "Šalter"
-OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("SALTER_WEBAUTHN_ORIGINS", "http://localhost:8000")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("SALTER_WEBAUTHN_ORIGINS", f"http://localhost:{_port}")
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # OpenID Connect client (national eID). Disabled unless an issuer is configured.
@@ -272,7 +277,7 @@ NINJA_PAGINATION_PER_PAGE = 50
 # --- Documents: the public address printed in documents -----------------------------------
 # The QR code and the verification code under it point to SALTER_PUBLIC_URL + /verify/<code>/,
 # so this must be the address citizens reach the site at (no trailing slash needed).
-SALTER_PUBLIC_URL = os.environ.get("SALTER_PUBLIC_URL", "http://127.0.0.1:8000")
+SALTER_PUBLIC_URL = os.environ.get("SALTER_PUBLIC_URL") or f"http://127.0.0.1:{_port}"
 # WeasyPrint logs every rendering step at INFO ("Step 2 - Fetching and parsing CSS"): keep
 # its progress out of the logs, its warnings (a refused URL, say) in.
 LOGGING["loggers"]["weasyprint.progress"] = {"level": "WARNING"}  # type: ignore[index]

@@ -18,6 +18,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SALTER_ENVIRONMENT = "test"
+# The site's addresses are fixed: a shell's PORT (which `make run` follows) or SALTER_PUBLIC_URL
+# must not change the links and URLs that tests expect.
+SALTER_PUBLIC_URL = "http://127.0.0.1:8000"
+SALTER_PKI_BASE_URL = SALTER_PUBLIC_URL
+SALTER_REGISTERS_URL = SALTER_PUBLIC_URL + "/registers"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://localhost:8000"]
 # Each test process writes its files and its development PKI (made once, by conftest.py) in a
 # directory of its own, never in var/.
 _scratch = Path(tempfile.mkdtemp(prefix="salter-test-"))
