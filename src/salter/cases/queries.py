@@ -13,8 +13,6 @@ one case (:class:`~salter.cases.models.CaseGrant`), for reading only.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +30,7 @@ from salter.cases import access, workflow
 from salter.cases.access import ROLE_BITS
 from salter.cases.models import Case, CaseEvent, CaseGrant, Task
 from salter.catalog.models import ServiceVersion
-from salter.core import calendar, confidentiality
+from salter.core import calendar, confidentiality, cursors
 from salter.identity.models import Delegation, Role, User
 
 NEAR_DEADLINE_WORKING_DAYS = 3
@@ -119,22 +117,12 @@ def queue_position(item: QueueItem) -> QueuePosition:
 
 def encode_position(position: QueuePosition) -> str:
     """An opaque, URL-safe cursor for ``?after=``: clients pass it back, never build it."""
-    due, task_id = position
-    raw = f"{due.isoformat() if due else ''}.{task_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.BY_DUE_DATE.encode(position)
 
 
 def decode_position(cursor: str) -> QueuePosition | None:
     """The position in a cursor made by :func:`encode_position`; ``None`` if it is not one."""
-    if not cursor or len(cursor) > 40:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        due, _dot, task_id = raw.partition(".")
-        position = (date.fromisoformat(due) if due else None, int(task_id))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    return position if position[1] > 0 else None
+    return cursors.BY_DUE_DATE.decode(cursor)
 
 
 def _marks(due: date | None, today: date) -> tuple[bool, bool]:

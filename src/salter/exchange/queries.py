@@ -9,8 +9,6 @@ investigation (``visible_at`` in the future) are left out of every page and ever
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +17,7 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.utils import timezone
 
 from salter.authorities.models import Authority
+from salter.core import cursors
 from salter.exchange import tracker
 from salter.exchange.models import AccessRecord
 
@@ -50,23 +49,12 @@ SHOWN = (
 
 def encode_cursor(record: AccessRecord) -> str:
     """An opaque, URL-safe cursor: the position of ``record`` (clients pass it back)."""
-    raw = f"{record.at.isoformat()}|{record.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.BY_TIMESTAMP.encode((record.at, record.pk))
 
 
 def decode_cursor(cursor: str | None) -> Position | None:
     """The position in a cursor made by :func:`encode_cursor`; ``None`` if it is not one."""
-    if not cursor or len(cursor) > 80:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        at, _bar, pk = raw.partition("|")
-        position = (datetime.fromisoformat(at), int(pk))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    if position[0].tzinfo is None or position[1] <= 0:
-        return None
-    return position
+    return cursors.BY_TIMESTAMP.decode(cursor)
 
 
 @dataclass(frozen=True)

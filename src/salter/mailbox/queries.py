@@ -10,8 +10,6 @@ index ``message_mailbox_idx`` — mailbox, created_at desc, id desc — for a ma
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -27,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from salter.authorities.models import Authority
 from salter.cases.models import Case
+from salter.core import cursors
 from salter.documents.models import DocumentVersion
 from salter.documents.queries import ISSUED_KINDS
 from salter.identity.models import Membership, User
@@ -54,23 +53,12 @@ Position = tuple[datetime, int]
 
 def encode_cursor(message: Message) -> str:
     """An opaque, URL-safe cursor: the position of ``message`` (clients pass it back)."""
-    raw = f"{message.created_at.isoformat()}|{message.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.BY_TIMESTAMP.encode((message.created_at, message.pk))
 
 
 def decode_cursor(cursor: str | None) -> Position | None:
     """The position in a cursor made by :func:`encode_cursor`; ``None`` if it is not one."""
-    if not cursor or len(cursor) > 80:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        at, _bar, pk = raw.partition("|")
-        position = (datetime.fromisoformat(at), int(pk))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    if position[0].tzinfo is None or position[1] <= 0:
-        return None
-    return position
+    return cursors.BY_TIMESTAMP.decode(cursor)
 
 
 def _before(rows: QuerySet[Any], before: Position | None) -> QuerySet[Any]:
