@@ -57,8 +57,10 @@ messages: install
 	cd src/salter && ../../$(BIN)/salter makemessages -l sr --no-obsolete --no-location -i "*.txt~"
 	cd src/salter && ../../$(BIN)/salter compilemessages -l sr
 
+## make openapi: write the REST API's description to docs/openapi.json (committed; a test fails
+## when the code describes anything else — run this, then review the diff).
 openapi: install
-	DJANGO_SETTINGS_MODULE=salter.settings.test $(BIN)/salter export_openapi > docs/openapi.json
+	DJANGO_SETTINGS_MODULE=salter.settings.test $(BIN)/salter export_openapi --output docs/openapi.json
 
 benchmark: install
 	bash benchmarks/run.sh
