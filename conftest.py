@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -25,7 +25,7 @@ from salter.identity.models import Role, User
 PASSWORD = "correct horse battery staple"  # noqa: S105
 
 
-def missing_tool(reason: str) -> None:
+def missing_tool(reason: str) -> NoReturn:
     """A test that cannot run because a program is not installed: a skip on a developer's
     machine, a failure in CI (``CI=true``), where `make test` has installed everything."""
     if os.environ.get("CI") == "true":

@@ -11,14 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from salter.cases import access, queries, services, workflow
+from salter.cases import access, listeners, queries, services, workflow
 from salter.cases.errors import AlreadyClaimed, AlreadyDone, CaseError
 from salter.cases.models import Case, CaseEvent
 from salter.catalog import queries as catalog_queries
 from salter.core.context import Actor
 from salter.core.errors import ApiError
-from salter.documents import acts
-from salter.exchange import reads
 from salter.identity import auth, fresh
 from salter.identity.models import User
 
@@ -222,7 +220,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _refusal(exc: Exception) -> ApiError:
-    if isinstance(exc, acts.SecondFactorRequired):
+    if isinstance(exc, fresh.SecondFactorRequired):
         # RFC 9470: the caller's authentication is not fresh enough for this step.
         seconds = fresh.max_age()
         return ApiError(
@@ -338,7 +336,7 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     if view is None:
         raise ApiError(404, "not_found", "No such case.")
     if view.as_official:  # an official's or API client's read (docs/data-tracker.md)
-        reads.case_read(request, view.case)
+        listeners.read(request, view.case)
     return _detail(view)
 
 
@@ -372,5 +370,5 @@ def take_transition(
     view = queries.case_with_timeline(case_id, user)
     assert view is not None
     if view.as_official:  # the answer carries the case's data: a read
-        reads.case_read(request, view.case)
+        listeners.read(request, view.case)
     return _detail(view)

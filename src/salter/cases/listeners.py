@@ -24,6 +24,12 @@ Four things can be registered:
   is taken by the platform when it happens.
 * **Timeline texts**: how an app's own kind of timeline event is named on a page.
 
+The case's pages and API, in the cases app too, ask the same registry for what other apps add
+to them: **page sections** (the acts, deliveries, fees shown on a case page), **read
+loggers** (the personal-data access log records each official's read of a case), **steps that
+need a fresh second factor** (a step that signs), and **routes** under a case's address (a
+document of the case).
+
 Keys a definition may use that the engine itself reads are in :data:`ENGINE_KEYS`; every other
 key must be claimed by some app, else the system check ``salter.cases.E001`` fails
 (:mod:`salter.cases.checks`).
@@ -37,6 +43,8 @@ from functools import partial
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.http import HttpRequest
+from django.urls import URLPattern
 
 from salter.cases.models import Case, CaseEvent
 from salter.core.context import Actor
@@ -138,6 +146,11 @@ class _Registered:
     app: str
 
 
+Section = Callable[[Case, bool], Any]  # (case, shown to an official) → the section's data
+Reader = Callable[[HttpRequest, Case], None]
+Confirms = Callable[[Mapping[str, Any]], bool]
+
+
 @dataclass
 class Registry:
     handlers: dict[type, list[_Registered]] = field(default_factory=dict)
@@ -145,6 +158,11 @@ class Registry:
     automatic: dict[str, str] = field(default_factory=dict)  # event → app
     texts: dict[str, Describer] = field(default_factory=dict)  # CaseEvent.Kind → describer
     claimed: dict[str, str] = field(default_factory=dict)  # definition key → app
+    # page ("applicant"/"official") → name in the page's context → what fills it
+    sections: dict[str, dict[str, Section]] = field(default_factory=dict)
+    readers: list[Reader] = field(default_factory=list)
+    confirming: list[Confirms] = field(default_factory=list)
+    routes: dict[str, list[URLPattern]] = field(default_factory=dict)  # applicant/official
 
     def claim(self, app: str, keys: Iterable[str]) -> None:
         for key in keys:
@@ -207,6 +225,65 @@ def describe(kind: str) -> Callable[[Describer], Describer]:
         return fn
 
     return register
+
+
+def section(
+    name: str, *, app: str, pages: Iterable[str] = ("applicant", "official")
+) -> Callable[[Section], Section]:
+    """Register a section of the case pages: ``fn(case, official)`` gives the data the page's
+    template shows under ``name`` (one query or none; nothing when the case has none)."""
+
+    def register(fn: Section) -> Section:
+        for page in pages:
+            on_page = registry.sections.setdefault(page, {})
+            if name in on_page:
+                raise ValueError(f"{app} cannot add the section {name!r}: it exists")
+            on_page[name] = fn
+        return fn
+
+    return register
+
+
+def reader(fn: Reader) -> Reader:
+    """Register what must happen when an official or an API client reads a case (the
+    personal-data access log records it)."""
+    registry.readers.append(fn)
+    return fn
+
+
+def confirms(fn: Confirms) -> Confirms:
+    """Register a rule saying whether a transition needs the taker's fresh second factor."""
+    registry.confirming.append(fn)
+    return fn
+
+
+def route(side: str, pattern: URLPattern) -> None:
+    """Add a page under a case's address: ``side`` "applicant" (``/cases/…``, namespace
+    ``cases``) or "official" (``/official/cases/…``); registered before the URLs load."""
+    registry.routes.setdefault(side, []).append(pattern)
+
+
+# --- what the pages ask ----------------------------------------------------------------------
+
+
+def page_sections(case: Case, *, official: bool) -> dict[str, Any]:
+    """What the apps add to a case's page, by name (the page's template shows them)."""
+    page = registry.sections.get("official" if official else "applicant", {})
+    return {name: fn(case, official) for name, fn in page.items()}
+
+
+def read(request: HttpRequest, case: Case) -> None:
+    """``request``'s caller read ``case`` (an official's page, the API)."""
+    for fn in registry.readers:
+        fn(request, case)
+
+
+def needs_confirmation(transition: Mapping[str, Any]) -> bool:
+    return any(fn(transition) for fn in registry.confirming)
+
+
+def routes(side: str) -> list[URLPattern]:
+    return list(registry.routes.get(side, ()))
 
 
 # --- what the engine calls ---------------------------------------------------------------------

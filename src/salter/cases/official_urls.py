@@ -2,8 +2,7 @@
 
 from django.urls import path
 
-from salter.cases import grant_views, official_views
-from salter.documents import case_views
+from salter.cases import grant_views, listeners, official_views
 
 urlpatterns = [
     path("queue/", official_views.queue, name="case_queue"),
@@ -24,9 +23,6 @@ urlpatterns = [
         grant_views.revoke,
         name="case_access_revoke",
     ),
-    path(
-        "<int:case_id>/documents/<int:document_id>/v<int:number>/",
-        case_views.official_download,
-        name="case_document",
-    ),
+    # The apps' pages under a case's address (its documents): salter.cases.listeners.route.
+    *listeners.routes("official"),
 ]

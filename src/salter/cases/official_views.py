@@ -23,20 +23,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from salter.authorities.models import Authority
-from salter.cases import access, queries, services, steps, workflow
+from salter.cases import access, listeners, queries, services, steps, workflow
 from salter.cases.errors import CaseError
 from salter.cases.models import CaseEvent, Task
 from salter.catalog.forms import ServiceForm
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
 from salter.core.params import int_or_none
-from salter.documents import acts
-from salter.documents import queries as document_queries
-from salter.exchange import reads
 from salter.identity import fresh, loa
 from salter.identity.models import Membership, Role, User
 from salter.identity.views import wrong_code_message
-from salter.mailbox import queries as mailbox_queries
 
 PAGE_SIZE = 50
 ASSIGNED = {"mine": True, "unassigned": False}
@@ -198,7 +194,7 @@ def _show(
     case = view.case
     user = _user(request)
     # Showing the case is a read of its subjects' data (docs/data-tracker.md).
-    reads.case_read(request, case)
+    listeners.read(request, case)
     # Only the roles whose seat reaches this case (unit, clearance); none under a grant.
     own, stand_in = access.case_roles(case, user)
     held = set(own)
@@ -264,8 +260,8 @@ def _show(
             "may_release": may_release,
             "comment_error": comment_error,
             "fresh_confirmation": fresh.waiting(request),
-            "acts": document_queries.case_acts(case, official=True),
-            "deliveries": mailbox_queries.case_lines(case),
+            # What the apps add: the acts, the deliveries (salter.cases.listeners).
+            **listeners.page_sections(case, official=True),
             "comment_value": (raw or {}).get("text", "") if comment_error else "",
         },
         status=status,
@@ -296,7 +292,8 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
             request, view, failed=transition_id, errors=posted.errors, raw=posted.raw, status=400
         )
     code = request.POST.get("second_factor_code", "")
-    confirmation = fresh.confirmation_for(request, code) if acts.signs(transition) else None
+    needs = listeners.needs_confirmation(transition)  # e.g. a step that signs
+    confirmation = fresh.confirmation_for(request, code) if needs else None
     try:
         services.take_transition(
             Actor.from_request(request),
@@ -307,7 +304,7 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
             expected_version=int_or_none(request.POST.get("expected_version")),
             confirmation=confirmation,
         )
-    except acts.SecondFactorRequired as exc:
+    except fresh.SecondFactorRequired as exc:
         message = wrong_code_message(_user(request)) if code.strip() else str(exc)
         errors = {"second_factor": message}
         return _show(request, view, failed=transition_id, errors=errors, raw=posted.raw, status=400)

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from salter.cases import views
-from salter.documents import case_views
+from salter.cases import listeners, views
 
 app_name = "cases"
 
@@ -11,9 +10,6 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_detail, name="detail"),
     path("cases/<int:case_id>/withdraw/", views.withdraw, name="withdraw"),
     path("cases/<int:case_id>/steps/<slug:transition_id>/", views.take, name="take"),
-    path(
-        "cases/<int:case_id>/documents/<int:document_id>/",
-        case_views.applicant_download,
-        name="document",
-    ),
+    # The apps' pages under a case's address (its documents): salter.cases.listeners.route.
+    *listeners.routes("applicant"),
 ]

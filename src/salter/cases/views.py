@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from salter.cases import access, queries, services, steps, workflow
+from salter.cases import access, listeners, queries, services, steps, workflow
 from salter.cases.errors import CaseError
 from salter.cases.models import Case, CaseEvent, Draft
 from salter.catalog import queries as catalog_queries
@@ -36,11 +36,8 @@ from salter.catalog.forms import ServiceForm
 from salter.catalog.models import Service, ServiceVersion
 from salter.core.context import Actor
 from salter.core.params import int_or_none
-from salter.documents import queries as document_queries
 from salter.identity import loa
 from salter.identity.models import Role, User
-from salter.mailbox import queries as mailbox_queries
-from salter.payments import queries as payment_queries
 
 REVIEW = "review"
 _KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -308,10 +305,8 @@ def _show(
         "steps": steps.step_forms(case, _applicants_step, failed, errors, raw),
         "entered": workflow.entered(definition, case.inputs),
         "request_text": _supplement_request(view),
-        "acts": document_queries.case_acts(case, official=False),
-        "deliveries": mailbox_queries.case_lines(case),
-        # One query, and only for a service with fees.
-        "fees": payment_queries.case_orders(case) if definition.get("fees") else [],
+        # What the apps add: the acts, the deliveries, the fees (salter.cases.listeners).
+        **listeners.page_sections(case, official=False),
     }
     return render(request, "cases/applicant/detail.html", context, status=status)
 

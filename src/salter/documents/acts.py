@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import structlog
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +42,7 @@ from salter.documents import rendering, services, signing
 from salter.documents.models import Document, DocumentVersion
 from salter.documents.uploads import CheckedFile
 from salter.identity import fresh
+from salter.identity.fresh import SecondFactorRequired
 from salter.identity.models import User
 
 log = structlog.get_logger(__name__)
@@ -52,10 +52,6 @@ ACTIONS = (DRAFT, SIGN, SEAL)
 # Kept this long or longer, an act gets a document timestamp (PAdES B-LTA) so its validation
 # data stays provable after the certificates expire.
 LONG_TERM_YEARS = 10
-
-
-class SecondFactorRequired(PermissionDenied):
-    """Signing needs a fresh second-factor confirmation by the signer."""
 
 
 class ActError(Exception):

@@ -9,4 +9,4 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         # Takes part in cases through the engine's seam (salter.cases.listeners), and
         # registers its periodic jobs with the clock (salter.core.clock).
-        from salter.documents import listeners, tasks  # noqa: F401
+        from salter.documents import case_urls, listeners, tasks  # noqa: F401

@@ -2,18 +2,28 @@
 
 * submitted — the application is the case's first entry in the registry book;
 * moved by a step with ``document`` — the step's act is drafted, signed or sealed;
-* carried into a new year — the case is entered again under its new number.
+* carried into a new year — the case is entered again under its new number;
+* the case pages show the case's acts, and a step that signs asks for a fresh second factor.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from salter.cases import listeners
 from salter.cases.errors import CaseError
-from salter.documents import acts, services, yearend
+from salter.cases.models import Case
+from salter.documents import acts, queries, services, yearend
 
 APP = "documents"
 
 listeners.handles(APP, "documents")  # the acts a definition's steps may issue
+listeners.confirms(acts.signs)  # a step that signs releases the key on a fresh second factor
+
+
+@listeners.section("acts", app=APP)
+def case_acts(case: Case, official: bool) -> Any:
+    return queries.case_acts(case, official=official)
 
 
 @listeners.on(listeners.Submitted, app=APP, order=20)

@@ -3,14 +3,15 @@
 * submitted — the people the case is about are recorded (the access log names them), and the
   evidence the definition names (``evidence``) is asked of the registers ex officio;
 * the gate ``requires_evidence`` — a step waits until every piece of evidence is settled;
-* the timeline names each piece of evidence and what came of it.
+* the timeline names each piece of evidence and what came of it;
+* every read of a case by an official or an API client is in the access log.
 """
 
 from __future__ import annotations
 
 from salter.cases import listeners
 from salter.cases.models import Case, CaseEvent
-from salter.exchange import subjects
+from salter.exchange import reads, subjects
 from salter.exchange.evidence import events
 from salter.exchange.evidence import services as evidence
 
@@ -33,3 +34,7 @@ def evidence_settled(case: Case) -> str:
 
 
 listeners.describe(CaseEvent.Kind.EVIDENCE)(events.event_text)
+
+
+# Showing a case to an official or an API client is a read of its subjects' data.
+listeners.reader(reads.case_read)

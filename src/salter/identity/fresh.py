@@ -16,11 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
 from django_otp import match_token
 
 from salter.identity.models import User
+
+
+class SecondFactorRequired(PermissionDenied):
+    """The step needs a fresh second-factor confirmation by the person taking it (signing an
+    act releases the signer's key only with one)."""
+
 
 SESSION_KEY = "salter_fresh_2fa"
 

@@ -28,7 +28,8 @@ from salter.payments.services import PAYMENT_ROLES
 @loa.require_level(loa.TWO_FACTOR)
 def dashboard(request: HttpRequest) -> HttpResponse:
     memberships = (
-        Membership.objects.filter(user_id=int(request.user.pk or 0))
+        Membership.objects.in_force()
+        .filter(user_id=int(request.user.pk or 0))
         .select_related("unit__authority")
         .order_by("unit__authority__name", "unit__name")
     )
@@ -57,11 +58,14 @@ def delegations(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     appointing = services.appointing_authorities(user)
-    mine = Membership.objects.filter(user=user).values_list("unit__authority_id", flat=True)
+    mine = (
+        Membership.objects.in_force().filter(user=user).values_list("unit__authority_id", flat=True)
+    )
     authorities = set(mine)
     # Whose roles the form offers: one's own, or anyone's in the authorities one appoints in.
     memberships = (
-        Membership.objects.filter(Q(user=user) | Q(unit__authority_id__in=appointing))
+        Membership.objects.in_force()
+        .filter(Q(user=user) | Q(unit__authority_id__in=appointing))
         .select_related("user", "unit__authority")
         .order_by("unit__authority__name", "unit__name", "user__full_name", "role")
     )

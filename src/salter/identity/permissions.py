@@ -26,8 +26,12 @@ def require_platform_admin(actor: Actor, or_authority_admin_of: Authority | None
     if actor.user.is_platform_admin:
         return
     if or_authority_admin_of is not None:
-        if Membership.objects.filter(
-            user=actor.user, role=Role.AUTHORITY_ADMIN, unit__authority=or_authority_admin_of
-        ).exists():
+        if (
+            Membership.objects.in_force()
+            .filter(
+                user=actor.user, role=Role.AUTHORITY_ADMIN, unit__authority=or_authority_admin_of
+            )
+            .exists()
+        ):
             return
     raise PermissionDenied("Only a platform administrator may do this.")

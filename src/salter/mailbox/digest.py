@@ -60,7 +60,7 @@ def dedupe_key(user_id: int, day: date) -> str:
 
 def counts(user_id: int, masks: dict[int, int], day: date) -> Counts:
     """The digest's figures for one official whose roles per authority are ``masks`` (role
-    bits, see ``salter.cases.services.ROLE_BITS``). One aggregate query."""
+    bits, see ``salter.cases.access.ROLE_BITS``). One aggregate query."""
     mine = Choose(
         *(When(authority_id=a, then=Value(m)) for a, m in masks.items()),
         default=Value(0),

@@ -4,7 +4,7 @@
 * moved — the definition's ``notifications`` for the step are queued; a step with ``deliver``
   delivers its act to the e-mailbox (or prepares it for the post);
 * ``delivered`` — the automatic event this app tells the engine when a delivery takes effect;
-* the timeline names each delivery step.
+* the timeline names each delivery step; the case pages list the case's deliveries.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from salter.cases import listeners
 from salter.cases.errors import CaseError
-from salter.cases.models import CaseEvent
-from salter.mailbox import case_notifications, delivery
+from salter.cases.models import Case, CaseEvent
+from salter.mailbox import case_notifications, delivery, queries
 from salter.mailbox.models import Delivery
 
 APP = "mailbox"
@@ -41,6 +41,11 @@ def deliver(moved: listeners.Moved) -> None:
         delivery.deliver_act(moved.actor, moved.case, moved.transition["deliver"]["document"])
     except delivery.DeliveryError as exc:
         raise CaseError(str(exc)) from exc
+
+
+@listeners.section("deliveries", app=APP)
+def case_deliveries(case: Case, official: bool) -> Any:
+    return queries.case_lines(case)
 
 
 @listeners.describe(CaseEvent.Kind.DELIVERY)

@@ -44,7 +44,7 @@ def applicants_order(order_id: int, user: User) -> PaymentOrder | None:
 
 def visible_order(order_id: int, user: User) -> PaymentOrder | None:
     """The order if ``user`` may see its case: its applicant, or an official of its
-    authority who reads the case (as :func:`salter.cases.queries.visible_case`)."""
+    authority who reads the case (as :func:`salter.cases.access.visible_case`)."""
     order = _order(order_id)
     if order is None:
         return None

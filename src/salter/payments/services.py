@@ -40,9 +40,10 @@ from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
 from salter.authorities.models import Authority
+from salter.cases import services as cases
 from salter.cases import workflow
+from salter.cases.errors import CaseError
 from salter.cases.models import Case
-from salter.cases.services import CaseError
 from salter.core.accounts import is_valid_account, normalise_account
 from salter.core.context import Actor
 from salter.identity.models import Membership, Role
@@ -289,11 +290,9 @@ def _move_case(case: Case) -> str:
     """The case takes the step that waits for payment, if it is in a state that has one; ""
     or what stopped it. The step runs in a savepoint: if it fails (its act cannot be sealed,
     say), the payment is still recorded and the failure is reported, not the import lost."""
-    from salter.cases import services as cases
-
     try:
         with transaction.atomic():
-            moved = cases.on_event(case.pk, "paid")
+            moved = cases.take_automatic_step(case.pk, "paid")
     except (CaseError, PermissionDenied, ValidationError) as exc:
         log.error("payment.case_not_moved", case=case.pk, error=str(exc))
         return _("Case %(number)s is paid but could not move on: %(problem)s") % {

@@ -28,7 +28,7 @@ from salter.cases.models import Approval, CaseEvent
 from salter.catalog import definitions
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
-from salter.documents import acts, verification
+from salter.documents import verification
 from salter.documents.models import Document, DocumentVersion
 from salter.identity import fresh
 from salter.identity.models import User
@@ -131,7 +131,7 @@ def test_signing_without_a_fresh_second_factor_changes_nothing(
         "someone else's": confirmed(clerk),
         "stale": fresh.Confirmation(head.pk, timezone.now() - timedelta(minutes=5), "totp"),
     }[how]
-    with pytest.raises(acts.SecondFactorRequired):
+    with pytest.raises(fresh.SecondFactorRequired):
         services.take_transition(
             act(head), case, "approve_decision", opinion="Да.", confirmation=confirmation
         )

@@ -17,6 +17,7 @@ from salter.audit.models import AuditEvent
 from salter.authorities import services as authorities
 from salter.authorities.models import Authority
 from salter.cases import services as cases
+from salter.cases.errors import CaseError
 from salter.cases.models import Case, CaseEvent
 from salter.catalog import pilots
 from salter.catalog import services as catalog
@@ -116,7 +117,7 @@ def test_an_authority_without_an_account_takes_no_applications_with_fees(
     authority: Authority, system: Actor, citizen: User
 ) -> None:
     version = catalog.offer_pilot(system, authority, pilots.PROPERTY_CERTIFICATE)
-    with pytest.raises(cases.CaseError, match="its account for fees is not set up"):
+    with pytest.raises(CaseError, match="its account for fees is not set up"):
         cases.submit(act(citizen), version, CERTIFICATE_FORM)
     assert not Case.objects.exists() and not PaymentOrder.objects.exists()
     authorities.set_fee_account(system, authority, account=ACCOUNT, payment_code=None)
@@ -131,7 +132,7 @@ def test_a_fee_that_cannot_be_computed_refuses_the_submission(
     d["form"]["schema"]["properties"]["pages"] = {"type": "integer", "minimum": 1}
     d["form"]["ui"]["steps"][0]["fields"].append("pages")  # optional, and left empty
     version = offer(system, paying, "pages", d)
-    with pytest.raises(cases.CaseError, match="“pages” has no value"):
+    with pytest.raises(CaseError, match="“pages” has no value"):
         cases.submit(act(citizen), version, CERTIFICATE_FORM)
     assert not Case.objects.exists()
 
@@ -351,9 +352,9 @@ def test_a_case_that_cannot_move_on_keeps_its_payment(
     _case, (fee, copies) = apply(citizen, certificate, copies=1)
 
     def refuse(*_args: Any, **_kwargs: Any) -> None:
-        raise cases.CaseError("the seal is not available")
+        raise CaseError("the seal is not available")
 
-    monkeypatch.setattr(cases, "on_event", refuse)
+    monkeypatch.setattr(cases, "take_automatic_step", refuse)
     day = statement(Entry(fee.reference, "500", ref="1"), Entry(copies.reference, "150", ref="2"))
     result = services.import_statement(act(accountant), fee.authority, day, "d.xml")
     assert len(result.paid) == 2
