@@ -73,8 +73,8 @@ ENGINE_TRANSITION_KEYS = frozenset(
 
 
 @dataclass(frozen=True)
-class Submitted:
-    """An application was registered as ``case`` (number, timeline, task already written)."""
+class _AboutCase:
+    """What every announcement carries: who acted, on which case (locked, already written)."""
 
     actor: Actor
     case: Case
@@ -83,19 +83,25 @@ class Submitted:
     def definition(self) -> Mapping[str, Any]:
         return self.case.service_version.definition
 
+
+@dataclass(frozen=True)
+class _NotAStep(_AboutCase):
     @property
     def transition(self) -> Mapping[str, Any]:
         return {}
 
 
 @dataclass(frozen=True)
-class Moved:
+class Submitted(_NotAStep):
+    """An application was registered as ``case`` (number, timeline, task already written)."""
+
+
+@dataclass(frozen=True)
+class Moved(_AboutCase):
     """``case`` moved from ``source`` to ``to`` by ``transition`` (``{}`` for the built-in
     withdrawal). ``closed``: ``to`` is a final state. ``confirmation``: the signer's fresh
     second factor, for a step that signs (:class:`salter.identity.fresh.Confirmation`)."""
 
-    actor: Actor
-    case: Case
     transition: Mapping[str, Any]
     source: str
     to: str
@@ -103,32 +109,18 @@ class Moved:
     confirmation: Any = None
 
     @property
-    def definition(self) -> Mapping[str, Any]:
-        return self.case.service_version.definition
-
-    @property
     def transition_id(self) -> str:
         return str(self.transition.get("id", ""))
 
 
 @dataclass(frozen=True)
-class Renumbered:
+class Renumbered(_NotAStep):
     """``case`` was carried into a new registry year: it now has its new number; these are the
     number, year and serial it had."""
 
-    actor: Actor
-    case: Case
     registry_number: str
     year: int
     number: int
-
-    @property
-    def definition(self) -> Mapping[str, Any]:
-        return self.case.service_version.definition
-
-    @property
-    def transition(self) -> Mapping[str, Any]:
-        return {}
 
 
 Announcement = Submitted | Moved | Renumbered
