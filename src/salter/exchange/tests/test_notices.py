@@ -1,6 +1,10 @@
 """Notices of reads: one per person per run, summarising the newest reads and linking to the
 page; persons without an account get none; hidden reads are announced when they become
-visible; a repeated run queues nothing; the clock runs it."""
+visible; a repeated run queues nothing; the clock runs it.
+
+Every test runs at 05:00 of the day, whatever the hour the suite runs at: the clock also sends
+the officials' daily digest from ``SALTER_DIGEST_HOUR`` (07:00) on, and an official of these
+cases has open work, so later in the day the worker would send one more message."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from time_machine import TimeMachineFixture
 
 from salter.authorities.models import Authority, OrgUnit
 from salter.core.context import Actor
@@ -24,6 +29,15 @@ from salter.mailbox.worker import Worker
 from .tracker_helpers import World, signed_in, world
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _before_the_digest(time_machine: TimeMachineFixture, settings: Any) -> None:
+    """The clock at 05:00 today (local time), ticking on; autouse, so before any fixture makes
+    data. Today's, not a fixed date: on PostgreSQL the access log is partitioned by month, and
+    the partitions are made for the months from the day the test database was made."""
+    settings.SALTER_DIGEST_HOUR = 7
+    time_machine.move_to(timezone.localtime().replace(hour=5, minute=0, second=0, microsecond=0))
 
 
 @pytest.fixture
