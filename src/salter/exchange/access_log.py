@@ -15,7 +15,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db import transaction
+
 TABLE = "exchange_accessrecord"
+DEFAULT = f"{TABLE}_default"
 
 _CREATE = f"""
 CREATE TABLE {TABLE} (
@@ -63,7 +66,12 @@ def partition_name(month: date) -> str:
 
 def ensure_partitions(connection: Any, first: date, months: int) -> list[str]:
     """Make the monthly partitions from ``first``'s month on, ``months`` of them; returns the
-    names of those made (existing ones are left). PostgreSQL only."""
+    names of those made (existing ones are left). PostgreSQL only.
+
+    A month whose reads already landed in the default partition (the clock did not run in
+    time) cannot simply get its partition: PostgreSQL refuses while the default holds rows of
+    its range. Such a month is made by :func:`_rebuild_default`, which moves those rows into it
+    in one transaction, ids and all."""
     made: list[str] = []
     month = month_start(first)
     with connection.cursor() as cursor:
@@ -72,13 +80,39 @@ def ensure_partitions(connection: Any, first: date, months: int) -> list[str]:
             name = partition_name(month)
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
             if not cursor.fetchone()[0]:
-                cursor.execute(
-                    f"CREATE TABLE {name} PARTITION OF {TABLE} "
-                    f"FOR VALUES FROM ('{month.isoformat()}') TO ('{following.isoformat()}')"
-                )
+                bounds = [month.isoformat(), following.isoformat()]
+                held = f"SELECT EXISTS (SELECT 1 FROM {DEFAULT} WHERE at >= %s AND at < %s)"  # noqa: S608 — constant names
+                cursor.execute(held, bounds)
+                if cursor.fetchone()[0]:
+                    _rebuild_default(connection, name, month, following)
+                else:
+                    cursor.execute(_partition_of(name, month, following))
                 made.append(name)
             month = following
     return made
+
+
+def _partition_of(name: str, month: date, following: date) -> str:
+    return (
+        f"CREATE TABLE {name} PARTITION OF {TABLE} "
+        f"FOR VALUES FROM ('{month.isoformat()}') TO ('{following.isoformat()}')"
+    )
+
+
+def _rebuild_default(connection: Any, name: str, month: date, following: date) -> None:
+    """Give ``month`` its partition when the default partition holds rows of it: the default is
+    detached and set aside, a new empty default and the month's partition are made, the old
+    default's rows are inserted again through the parent (each lands in its own partition, with
+    its id) and the old default is dropped. Rows are copied, never updated or deleted, so the
+    append-only trigger is not involved; all or nothing, in one transaction, holding the
+    table's lock for as long as the copy takes (the clock runs it at night)."""
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {DEFAULT}")
+        cursor.execute(f"ALTER TABLE {DEFAULT} RENAME TO {DEFAULT}_old")
+        cursor.execute(f"CREATE TABLE {DEFAULT} PARTITION OF {TABLE} DEFAULT")
+        cursor.execute(_partition_of(name, month, following))
+        cursor.execute(f"INSERT INTO {TABLE} SELECT * FROM {DEFAULT}_old")  # noqa: S608 — constants
+        cursor.execute(f"DROP TABLE {DEFAULT}_old")
 
 
 def partitions(connection: Any) -> list[str]:

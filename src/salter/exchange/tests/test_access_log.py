@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -75,6 +75,36 @@ def test_on_postgresql_each_month_has_its_partition_and_others_fall_to_the_defau
     assert access_log.partition_name(access_log.next_month(now.date())) in names
     # Running it again makes nothing new.
     assert access_log.ensure_partitions(connection, now.date(), 2) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL partitions")
+def test_on_postgresql_a_month_read_before_its_partition_gets_it_with_its_rows() -> None:
+    """The clock did not run for months: reads of a month with no partition went to the
+    default; making the month's partition later moves them there, ids and all, and leaves the
+    default's other rows where they were."""
+    person = Person.objects.create(given_name="Ана")
+    later = access_log.month_start(datetime.now(UTC).date() + timedelta(days=400))
+    name = access_log.partition_name(later)
+    early = datetime(later.year, later.month, 1, 0, 30, tzinfo=UTC)
+    late = datetime(later.year, later.month, 28, 23, 0, tzinfo=UTC)
+    old = datetime(2001, 5, 17, tzinfo=UTC)
+    for at in (early, late, old):
+        _record(person, at=at)
+    before = set(AccessRecord.objects.values_list("id", "at"))
+    assert access_log.ensure_partitions(connection, later, 1) == [name]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT at, tableoid::regclass::text FROM exchange_accessrecord")
+        where = dict(cursor.fetchall())
+    assert where == {early: name, late: name, old: "exchange_accessrecord_default"}
+    assert set(AccessRecord.objects.values_list("id", "at")) == before  # ids kept
+    assert name in access_log.partitions(connection)
+    assert "exchange_accessrecord_default" in access_log.partitions(connection)
+    # Still append-only, the new partition and the new default alike.
+    for table in (name, "exchange_accessrecord_default"):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 — our own table names
+    assert AccessRecord.objects.count() == 3
 
 
 def test_months_roll_over_the_year() -> None:
