@@ -4,7 +4,7 @@ the real database worker."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -45,7 +45,11 @@ def delivered(newborn_aid: ServiceVersion, citizen: User, clerk: User, head: Use
 
 
 def entered_days_ago(case: Case, days: int) -> None:
-    Case.objects.filter(pk=case.pk).update(state_entered_at=timezone.now() - timedelta(days=days))
+    """The case entered its state at noon, local time, ``days`` calendar days ago: counted in
+    days, not 24-hour spans, so a daylight-saving change in between cannot shift the day."""
+    day = timezone.localdate() - timedelta(days=days)
+    entered = timezone.make_aware(datetime.combine(day, time(12)))
+    Case.objects.filter(pk=case.pk).update(state_entered_at=entered)
 
 
 # The real worker closes its database connections between tasks, which a test wrapped in a
