@@ -170,7 +170,10 @@ def take_step(
 def next_code(account: Account) -> str:
     """A code the authenticator app accepts now and that ``account`` has not used yet: the
     next 30-second step's (within django-otp's tolerance). The current one may have just served
-    to log in, and django-otp takes each code once."""
+    to log in, and django-otp takes each code once. The device is read again first: a login
+    that crossed a 30-second boundary left django-otp with a drift of one step, and a code
+    counted without it can fall outside the window the server accepts."""
+    account.device.refresh_from_db()
     return totp_code(account.device, offset=1)
 
 
