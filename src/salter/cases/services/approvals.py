@@ -11,14 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
-from salter.cases import workflow
+from salter.cases import timeline, workflow
 from salter.cases.access import role_mask
 from salter.cases.errors import CaseError
 from salter.cases.models import Approval, Case, CaseEvent, Task
 from salter.cases.services.common import (
     Acting,
     acting_role,
-    event,
 )
 from salter.core.context import Actor
 
@@ -103,7 +102,7 @@ def record_approval(
     )
     if complete:  # the transition's own event tells it, with this last approval
         return True
-    event(
+    timeline.record(
         case,
         CaseEvent.Kind.APPROVAL,
         actor,

@@ -9,13 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
-from salter.cases import access, workflow
+from salter.cases import access, timeline, workflow
 from salter.cases.errors import AlreadyClaimed
 from salter.cases.models import Case, CaseEvent, Task
 from salter.cases.services.common import (
     acting_role,
     already_done,
-    event,
     lock,
     official_roles,
 )
@@ -55,7 +54,7 @@ def claim(actor: Actor, task: Task | int) -> Task:
     task.assignee = actor.user
     task.save(update_fields=["assignee"])
     now = timezone.now()
-    event(
+    timeline.record(
         case,
         CaseEvent.Kind.CLAIMED,
         actor,
@@ -102,7 +101,7 @@ def assign(actor: Actor, task: Task | int, to: User) -> Task:
     previous = task.assignee_id
     task.assignee = to
     task.save(update_fields=["assignee"])
-    event(
+    timeline.record(
         case,
         CaseEvent.Kind.ASSIGNED,
         actor,
@@ -145,7 +144,7 @@ def release(actor: Actor, task: Task | int) -> Task:
     previous = task.assignee_id
     task.assignee = None
     task.save(update_fields=["assignee"])
-    event(
+    timeline.record(
         case,
         CaseEvent.Kind.RELEASED,
         actor,

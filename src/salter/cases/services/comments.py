@@ -8,12 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
-from salter.cases import workflow
+from salter.cases import timeline, workflow
 from salter.cases.models import Case, CaseEvent
 from salter.cases.services.common import (
     MAX_COMMENT,
     case_roles_of,
-    event,
     invalid,
     lock,
 )
@@ -40,7 +39,7 @@ def comment(actor: Actor, case: Case | int, text: str, *, internal: bool = True)
         if not held:
             raise PermissionDenied(_("Only officials of the authority can comment on this case."))
         role, unit_id = next(iter(held.items()))
-    recorded = event(
+    recorded = timeline.record(
         case,
         CaseEvent.Kind.COMMENT,
         actor,

@@ -13,10 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salter.cases import access, timeline, workflow
+from salter.cases import access, workflow
 from salter.cases.access import role_mask
 from salter.cases.errors import AlreadyDone
-from salter.cases.models import Approval, Case, CaseEvent, Task
+from salter.cases.models import Approval, Case, Task
 from salter.cases.timeline import MOVES
 from salter.core import confidentiality
 from salter.core.context import Actor
@@ -172,19 +172,6 @@ def open_task(case: Case, now: datetime, *, new: bool = False) -> None:
         Task.objects.create(case=case, **values)
     else:
         Task.objects.update_or_create(case=case, defaults=values)
-
-
-def event(
-    case: Case,
-    kind: str,
-    actor: Actor,
-    *,
-    at: datetime,
-    role: str = "",
-    unit_id: int | None = None,
-    **fields: Any,
-) -> CaseEvent:
-    return timeline.record(case, kind, actor, at=at, role=role, unit_id=unit_id, **fields)
 
 
 def invalid(errors: Mapping[str, str]) -> ValidationError:

@@ -14,11 +14,10 @@ from django.utils.translation import gettext as _
 from salter.audit import services as audit
 from salter.authorities.models import RegistryBook
 from salter.authorities.services import allocate_number
-from salter.cases import listeners, workflow
+from salter.cases import listeners, timeline, workflow
 from salter.cases.errors import CaseError
 from salter.cases.models import Case, CaseEvent, Draft
 from salter.cases.services.common import (
-    event,
     invalid,
     log,
     official_roles,
@@ -130,7 +129,7 @@ def _register(
     case.save(force_insert=True)
     # The draft the application was filled in is done with, in the same transaction.
     Draft.objects.filter(applicant=actor.user, service=service).delete()
-    event(
+    timeline.record(
         case,
         CaseEvent.Kind.SUBMITTED,
         actor,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
-from salter.cases import listeners, workflow
+from salter.cases import listeners, timeline, workflow
 from salter.cases.errors import CaseError
 from salter.cases.models import Case, CaseEvent
 from salter.cases.services.approvals import approval_step, record_approval
@@ -22,7 +22,6 @@ from salter.cases.services.common import (
     Acting,
     acting_role,
     already_done,
-    event,
     invalid,
     lock,
     log,
@@ -224,7 +223,7 @@ def _move(
             "deadline_at",
         ]
     )
-    event(
+    timeline.record(
         case,
         kind,
         actor,
