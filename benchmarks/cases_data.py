@@ -64,12 +64,12 @@ CHUNK = 100_000
 HEAVY_EVERY = 50  # the heavy applicant's cases: every 50th of the first 10,000
 NEWBORN_FORM = {
     "parent_name": "Јована Јовановић",
-    "parent_jmbg": "0101990715001",
+    "parent_jmbg": "0101990715018",
     "parent_address": "Српских владара 1, Сурдулица",
     "parent_email": "jovana@example.rs",
     "bank_account": "160-0000000012345-67",
     "child_name": "Лука Јовановић",
-    "child_jmbg": "0111026710012",
+    "child_jmbg": "0111026710010",
     "child_birth_date": "2026-11-01",
 }
 OVERTIME_FORM = {"date": "2026-12-01", "planned_hours": 3, "reason": "Годишњи извештај."}

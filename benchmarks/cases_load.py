@@ -36,12 +36,12 @@ from load import (
 
 NEWBORN_FORM = {
     "parent_name": "Јована Јовановић",
-    "parent_jmbg": "0101990715001",
+    "parent_jmbg": "0101990715018",
     "parent_address": "Српских владара 1, Сурдулица",
     "parent_email": "jovana@example.rs",
     "bank_account": "160-0000000012345-67",
     "child_name": "Лука Јовановић",
-    "child_jmbg": "0111026710012",
+    "child_jmbg": "0111026710010",
     "child_birth_date": "2026-11-01",
 }
 JSON = "application/json"

@@ -24,6 +24,7 @@ from salter.cases.services.common import (
     open_task,
     set_deadline,
 )
+from salter.catalog.forms import ServiceForm
 from salter.catalog.models import Service, ServiceVersion
 from salter.core import confidentiality
 from salter.core.context import Actor
@@ -78,6 +79,25 @@ def _existing(actor: Actor, version: ServiceVersion, key: str) -> Case | None:
     return case
 
 
+def _checked(definition: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The data the case will hold, checked as the applicant's form checks it, whichever way
+    it came (the pages or the API): the schema (unknown names refused), then the form's own
+    rules — identifiers by their check digits, required fields that a condition shows — and
+    fields hidden by their condition dropped."""
+    errors = workflow.field_errors(definition["form"]["schema"], data)
+    if errors:
+        raise invalid(errors)
+    form = ServiceForm(definition)
+    errors = form.validate(data).errors
+    if errors:
+        raise invalid(errors)
+    return {
+        name: value
+        for name, value in data.items()
+        if name not in form.specs or form.visible(name, data)
+    }
+
+
 def _register(
     actor: Actor, service_version: ServiceVersion, data: Mapping[str, Any], key: str | None
 ) -> Case:
@@ -100,9 +120,7 @@ def _register(
             % {"authority": authority.display_name}
         )
     definition = version.definition
-    errors = workflow.field_errors(definition["form"]["schema"], data)
-    if errors:
-        raise invalid(errors)
+    data = _checked(definition, data)
     book = RegistryBook.objects.get(authority=authority, is_default=True)
     allocation = allocate_number(actor, book)
     now = timezone.now()
@@ -116,7 +134,7 @@ def _register(
         year=allocation.year,
         number=allocation.number,
         state=definition["workflow"]["initial"],
-        data=dict(data),
+        data=data,
         submitted_at=now,
         state_entered_at=now,
         idempotency_key=key,

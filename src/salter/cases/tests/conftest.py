@@ -22,12 +22,12 @@ OVERTIME_FORM = {
 }
 NEWBORN_FORM: dict[str, Any] = {
     "parent_name": "Јована Јовановић",
-    "parent_jmbg": "0101990715001",
+    "parent_jmbg": "0101990715018",
     "parent_address": "Српских владара 1, Сурдулица",
     "parent_email": "jovana@example.rs",
     "bank_account": "160-0000000012345-67",
     "child_name": "Лука Јовановић",
-    "child_jmbg": "0111026710012",
+    "child_jmbg": "0111026710010",
     "child_birth_date": "2026-11-01",
     # The applicant brings the birth and residence records: the decision step, which waits for
     # evidence from registers, is not held up in tests that are not about the exchange (those

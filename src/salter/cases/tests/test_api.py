@@ -10,6 +10,7 @@ from django.test import Client
 
 from salter.cases import services
 from salter.cases.models import Case, Task
+from salter.catalog.forms import ServiceForm
 from salter.catalog.models import ServiceVersion
 from salter.core.context import Actor
 from salter.identity import services as identity
@@ -139,6 +140,24 @@ def test_errors(
     assert invalid.json()["error"]["details"] == [
         {"field": "child_jmbg", "message": "Вредност није у очекиваном облику."}
     ]
+    # A JMBG of the right shape with a wrong check digit: refused as the form refuses it.
+    wrong_digit = client.post(
+        CASES,
+        {
+            "service": "surdulica/newborn-aid",
+            "data": {**NEWBORN_FORM, "parent_jmbg": "1203985711235"},
+            "idempotency_key": "abcdefgi",
+        },
+        content_type="application/json",
+        headers=headers,
+    )
+    assert wrong_digit.status_code == 422
+    [problem] = wrong_digit.json()["error"]["details"]
+    assert problem["field"] == "parent_jmbg"
+    assert problem["message"] == ServiceForm(newborn_aid.definition).validate(
+        {**NEWBORN_FORM, "parent_jmbg": "1203985711235"}
+    ).errors["parent_jmbg"]
+    assert not Case.objects.exists()
     case, _ = services.submit(act(citizen), newborn_aid, NEWBORN_FORM)
     wrong_role = step(client, head, case.pk, "start_review")
     assert wrong_role.status_code == 403
