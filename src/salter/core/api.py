@@ -2,12 +2,83 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 from salter.core import errors
 from salter.identity.auth import AUTH
 
-api = NinjaAPI(
+# The errors every operation may answer, beside its own successes: all in the one error shape.
+ERROR_STATUSES: dict[int, str] = {
+    400: "The request cannot be read (bad JSON, a malformed header).",
+    404: "No such object, or one the caller may not see.",
+    413: "The request body is larger than the limit the message states.",
+    422: "A parameter or a field is not valid; `details` lists `{field, message}`.",
+    429: "Too many requests: wait the seconds in `Retry-After`.",
+}
+GUARDED_STATUSES: dict[int, str] = {
+    401: "Not authenticated, or a higher level of assurance is needed.",
+    403: "Authenticated, but not allowed (a role, a scope, the CSRF token).",
+}
+WRITE_STATUSES: dict[int, str] = {
+    409: "The step was already taken, or the object changed meanwhile.",
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "A stable machine code."},
+                "message": {"type": "string", "description": "For people, in their language."},
+                "details": {"description": "More about the error, when there is more."},
+            },
+        }
+    },
+}
+
+
+class SalterAPI(NinjaAPI):
+    """Describes, for every operation, the errors it may answer in the one error shape, so a
+    client (and the generated API tests) knows each status it can get."""
+
+    def get_openapi_schema(
+        self,
+        *,
+        path_prefix: str | None = None,
+        path_params: dict[str, Any] | None = None,
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                statuses = dict(ERROR_STATUSES)
+                if operation.get("security"):
+                    statuses |= GUARDED_STATUSES
+                if method in {"post", "put", "patch", "delete"}:
+                    statuses |= WRITE_STATUSES
+                responses = operation.setdefault("responses", {})
+                for status, description in sorted(statuses.items()):
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Error"}
+                                }
+                            },
+                        },
+                    )
+        return schema
+
+
+api = SalterAPI(
     auth=AUTH,
     title="Šalter API",
     version="1",
