@@ -17,8 +17,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, UploadedFile
+from ninja.decorators import decorate_view
 
-from salter.core import ratelimit
+from salter.core import ratelimit, upload_limits
 from salter.core.errors import ApiError
 from salter.core.translit import to_latin
 from salter.documents import public
@@ -234,10 +235,13 @@ def verify_code(request: HttpRequest, code: str) -> dict[str, object]:
         "multipart/form-data: `file` (the PDF) and, optionally, `code`. Gives the report on "
         "the file's signatures and seals and, with a code, whether the file is byte for byte "
         "the registered version (`current`), an earlier version (`earlier`) or neither "
-        "(`different`). 404 `unknown_code`; 413 `file_too_large`; 422 `not_a_pdf`, "
-        "`unreadable_pdf`, `empty_file`, `validation_error`; 429 `rate_limited`."
+        "(`different`). 404 `unknown_code`; 413 `file_too_large` (a file over "
+        "`SALTER_UPLOAD_MAX_BYTES`, 20 MB) or `request_too_large` (a body over that and "
+        "2.5 MB more, refused before it is read); 422 `not_a_pdf`, `unreadable_pdf`, "
+        "`empty_file`, `validation_error`; 429 `rate_limited`."
     ),
 )
+@decorate_view(upload_limits.limit_uploads(1))
 def verify_upload(
     request: HttpRequest, file: File[UploadedFile], code: Form[str] = ""
 ) -> dict[str, object]:

@@ -14,7 +14,6 @@ import secrets
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
@@ -231,7 +230,7 @@ def _store(
     failure leaves nothing half-stored."""
     extension = ACCEPTED[upload.content_type]
     name = f"documents/{document.authority_id}/{document.year}/{uuid.uuid4().hex}{extension}"
-    path = default_storage.save(name, ContentFile(upload.data))
+    path = default_storage.save(name, upload.content())  # in chunks, or moved, when uploaded
     try:
         with transaction.atomic():
             version = DocumentVersion.objects.create(

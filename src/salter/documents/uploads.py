@@ -1,17 +1,24 @@
 """Checks on an uploaded file before anything is stored: its size, its type as its content
 says (never its name), and for a PDF that it opens, is not encrypted and has pages. Each
-refusal is a message the person who uploaded can act on."""
+refusal is a message the person who uploaded can act on.
+
+Bytes in memory are checked by :func:`check`; an upload Django received (spooled to a temporary
+file when large) by :func:`read`, which never reads it whole into memory: the type from its
+first bytes, a PDF through its stream, the digest in chunks. The storage then copies the upload
+in chunks, or moves its temporary file when both are on one disk (:meth:`CheckedFile.content`)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
 from django.utils.translation import gettext as _
+
+from salter.core import upload_limits
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -25,7 +32,15 @@ class CheckedFile:
     content_type: str
     size: int
     sha256: str
-    data: bytes
+    data: bytes = b""  # the content, when it was checked in memory (check())
+    upload: File | None = None  # or the upload itself, checked where it lies (read())
+
+    def content(self) -> File:
+        """What the storage saves: the upload from its start, else the bytes."""
+        if self.upload is not None:
+            self.upload.seek(0)
+            return self.upload
+        return ContentFile(self.data)
 
 
 def sniff(data: bytes) -> str:
@@ -40,7 +55,8 @@ def sniff(data: bytes) -> str:
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "SALTER_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
+    """``SALTER_UPLOAD_MAX_BYTES``: 20 MB."""
+    return upload_limits.max_file_bytes()
 
 
 def check(name: str, data: bytes) -> CheckedFile:
@@ -48,11 +64,9 @@ def check(name: str, data: bytes) -> CheckedFile:
     check_size(len(data))
     kind = sniff(data)
     if not kind:
-        raise _refused(
-            _("Only PDF, PNG and JPEG files are accepted, and this file is none of them.")
-        )
+        raise _not_accepted()
     if kind == PDF:
-        _check_pdf(data)
+        _check_pdf(io.BytesIO(data))
     clean = _clean_name(name) or f"document{ACCEPTED[kind]}"
     return CheckedFile(
         name=clean,
@@ -71,22 +85,45 @@ def check_size(size: int) -> None:
     if size > limit:
         raise _refused(
             _("The file is %(size)s MB; at most %(limit)s MB are accepted.")
-            % {"size": _mb(size), "limit": _mb(limit)}
+            % {
+                "size": upload_limits.megabytes(size, up=True),
+                "limit": upload_limits.megabytes(limit),
+            }
         )
 
 
 def read(upload: Any) -> CheckedFile:
-    """Check a Django ``UploadedFile``: its size before reading it, then its content."""
+    """Check a Django ``UploadedFile`` where it lies: its size before reading it, then its
+    first bytes, a PDF through its stream, and the digest in chunks. The result keeps the
+    upload (``CheckedFile.upload``) for the storage to copy or move."""
     check_size(int(upload.size or 0))
-    return check(str(upload.name or ""), upload.read())
+    upload.seek(0)
+    kind = sniff(upload.read(8))
+    if not kind:
+        raise _not_accepted()
+    digest, size = hashlib.sha256(), 0
+    for chunk in upload.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    check_size(size)  # what arrived, whatever the upload said
+    if kind == PDF:
+        upload.seek(0)
+        _check_pdf(upload)
+    return CheckedFile(
+        name=_clean_name(str(upload.name or "")) or f"document{ACCEPTED[kind]}",
+        content_type=kind,
+        size=size,
+        sha256=digest.hexdigest(),
+        upload=upload,
+    )
 
 
-def _check_pdf(data: bytes) -> None:
+def _check_pdf(stream: IO[bytes]) -> None:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = PdfFileReader(stream, strict=False)
         if reader.encrypted:
             raise _refused(
                 _("The PDF is protected with a password; upload it without the protection.")
@@ -106,8 +143,8 @@ def _clean_name(name: str) -> str:
     return "".join(c for c in base if c.isprintable()).strip()[:200]
 
 
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
+def _not_accepted() -> ValidationError:
+    return _refused(_("Only PDF, PNG and JPEG files are accepted, and this file is none of them."))
 
 
 def _refused(message: str) -> ValidationError:
