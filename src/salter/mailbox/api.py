@@ -1,6 +1,7 @@
 """``/api/v1/mailbox``: the caller's e-mailbox — messages (keyset-paginated), one message
 (reading it opens it, as the page does), sending a letter to an authority (JSON with base64
-files, idempotent), accepting or refusing a delivery, consents to electronic delivery.
+files, or multipart with the files streamed; idempotent), accepting or refusing a delivery,
+consents to electronic delivery.
 
 Scopes: ``read`` for the GETs, ``write`` for the rest. A message, delivery or consent outside the
 mailboxes the caller reads is 404, as if it did not exist.
@@ -13,13 +14,22 @@ import binascii
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+import pydantic
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
+from ninja.decorators import decorate_view
 
 from salter.authorities.models import Authority
 from salter.cases.models import Case
+from salter.core import body_limits, upload_limits
 from salter.core.context import Actor
 from salter.core.errors import ApiError
 from salter.documents import uploads
@@ -348,41 +358,172 @@ def get_file(request: HttpRequest, message_id: int, number: int) -> HttpResponse
     return response
 
 
-def _files(files: list[FileIn]) -> list[uploads.CheckedFile]:
+def _json_schema(model: type[Schema]) -> dict[str, Any]:
+    """The model's JSON Schema with its ``$defs`` written in place: a request body described
+    in ``openapi_extra`` has no components of its own to point at."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    result: dict[str, Any] = inline(schema)
+    return result
+
+
+LETTER_FIELDS = ("authority", "subject", "body", "case_id", "mailbox", "idempotency_key")
+MULTIPART = "multipart/form-data"
+
+
+def _letter_multipart_schema() -> dict[str, Any]:
+    json_form = _json_schema(LetterIn)["properties"]
+    fields = {name: json_form[name] for name in LETTER_FIELDS}
+    fields["files"] = {
+        "type": "array",
+        "items": {"type": "string", "format": "binary"},
+        "maxItems": services.MAX_FILES,
+        "description": "The files (PDF, PNG or JPEG), one part each, all named `files`.",
+    }
+    return {"type": "object", "properties": fields, "required": ["authority", "subject"]}
+
+
+LETTER_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _json_schema(LetterIn)},
+            MULTIPART: {"schema": _letter_multipart_schema()},
+        },
+    }
+}
+
+# The JSON form of a letter is read under a limit of its own (docs/mailbox.md).
+body_limits.declare("POST", "/api/v1/mailbox/messages", upload_limits.json_max_bytes)
+
+
+def _schema_errors(exc: pydantic.ValidationError) -> ApiError:
+    if any(error["type"] == "json_invalid" for error in exc.errors()):
+        return ApiError(400, "invalid_json", _("The request body is not valid JSON."))
+    details = [
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+        for error in exc.errors(include_url=False)
+    ]
+    return ApiError(422, "validation_error", "Some fields are not valid.", details)
+
+
+def _file_refused(field: str, exc: ValidationError, size: int) -> ApiError:
+    """413 ``file_too_large`` for a file over the limit, else 422 ``validation_error``; the
+    message says why (and the limit, in MB)."""
+    message = str(exc.messages[0])
+    if size > uploads.max_bytes():
+        return ApiError(
+            413,
+            "file_too_large",
+            message,
+            [{"field": field, "message": message}],
+        )
+    return _invalid(field, message)
+
+
+def _too_many_files() -> ApiError:
+    return _invalid("files", _("Attach at most %(n)s files.") % {"n": services.MAX_FILES})
+
+
+def _letter_from_json(request: HttpRequest) -> tuple[LetterIn, list[uploads.CheckedFile]]:
+    raw = upload_limits.read_body(
+        request,
+        upload_limits.json_max_bytes(),
+        _("Send larger files as multipart/form-data."),
+    )
+    try:
+        letter = LetterIn.model_validate_json(raw)
+    except pydantic.ValidationError as exc:
+        raise _schema_errors(exc) from None
     checked = []
-    for index, given in enumerate(files):
+    for index, given in enumerate(letter.files):
         field = f"files.{index}"
+        encoded = given.content_base64
+        size = len(encoded) * 3 // 4 - encoded[-2:].count("=")  # before decoding it
         try:
-            uploads.check_size(len(given.content_base64) * 3 // 4)  # before decoding it
+            uploads.check_size(size)
             try:
-                data = base64.b64decode(given.content_base64, validate=True)
+                data = base64.b64decode(encoded, validate=True)
             except (binascii.Error, ValueError):
                 raise _invalid(field, "Not valid base64.") from None
             checked.append(uploads.check(given.name, data))
         except ValidationError as exc:
-            raise _invalid(field, str(exc.messages[0])) from None
-    return checked
+            raise _file_refused(field, exc, size) from None
+    return letter, checked
+
+
+def _letter_from_form(request: HttpRequest) -> tuple[LetterIn, list[uploads.CheckedFile]]:
+    """The fields of ``LetterIn`` as form fields; the files in parts named ``files``, each
+    streamed to a temporary file (over the limit: counted, not kept) and checked where it
+    lies."""
+    try:
+        form, files = request.POST, request.FILES
+    except RequestDataTooBig:  # the form's fields alone, past DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise upload_limits.too_large(
+            upload_limits.content_length(request), upload_limits.form_fields_bytes()
+        ) from None
+    except TooManyFilesSent:  # past DATA_UPLOAD_MAX_NUMBER_FILES, long past MAX_FILES
+        raise _too_many_files() from None
+    stray = next((name for name in files if name != "files"), None)
+    if stray is not None:
+        raise _invalid(stray, "Send the files in parts named `files`.")
+    given = {name: form[name] for name in LETTER_FIELDS if form.get(name, "") != ""}
+    try:
+        letter = LetterIn.model_validate(given)
+    except pydantic.ValidationError as exc:
+        raise _schema_errors(exc) from None
+    parts = files.getlist("files")
+    if len(parts) > services.MAX_FILES:
+        raise _too_many_files()
+    checked = []
+    for index, part in enumerate(parts):
+        try:
+            checked.append(uploads.read(part))
+        except ValidationError as exc:
+            raise _file_refused(f"files.{index}", exc, int(part.size or 0)) from None
+    return letter, checked
 
 
 @router.post(
     "/messages",
     response={200: MessageDetailOut, 201: MessageDetailOut},
     summary="Send a letter to an authority (idempotent)",
+    openapi_extra=LETTER_BODY,
 )
+@decorate_view(upload_limits.limit_uploads(services.MAX_FILES, uploads.max_bytes))
 def send_letter(
     request: HttpRequest,
-    body: LetterIn,
     idempotency_key: str | None = Header(
         default=None,
         alias="Idempotency-Key",
         description="A key chosen by the client (or the body's `idempotency_key`).",
     ),
 ) -> Status[dict[str, Any]]:
-    """JSON, files as base64 (at most 5: PDF, PNG, JPEG). The letter is registered in the
-    authority's registry book at once — under the case's number when `case_id` is given — and
-    the answer is the receipt: `registry_number` and `registered_at`. 201 for a new letter;
-    200 with the same letter for a retry with the same idempotency key."""
+    """JSON with the files in base64, or multipart/form-data with the files as parts named
+    `files` (streamed, no base64) — at most 5 files (PDF, PNG, JPEG), each at most
+    `SALTER_UPLOAD_MAX_BYTES` (20 MB; over it: 413 `file_too_large`). A JSON body may be at
+    most `SALTER_API_JSON_MAX_BYTES` (28 MB: one file at the limit in base64), a multipart
+    body 5 files and 2.5 MB more (over either: 413 `request_too_large`). The letter is
+    registered in the authority's registry book at once — under the case's number when
+    `case_id` is given — and the answer is the receipt: `registry_number` and
+    `registered_at`. 201 for a new letter; 200 with the same letter for a retry with the
+    same idempotency key."""
     auth.require_scope(request, "write")
+    if request.content_type == MULTIPART:
+        body, files = _letter_from_form(request)
+    else:
+        body, files = _letter_from_json(request)
     key = idempotency_key or body.idempotency_key
     if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
         raise _invalid("idempotency_key", "The header and the body name different keys.")
@@ -395,7 +536,6 @@ def send_letter(
         case = Case.objects.filter(pk=body.case_id, applicant=_user(request)).first()
         if case is None:
             raise _invalid("case_id", "Choose one of your cases at this authority.")
-    files = _files(body.files)
     try:
         message, created = services.send_letter(
             Actor.from_request(request, via="api"),
