@@ -1,12 +1,27 @@
-"""One JSON shape for every API error: ``{"error": {"code", "message", "details"}}``."""
+"""One JSON shape for every API error: ``{"error": {"code", "message", "details"}}``.
+
+Two layers keep that promise. :func:`install` gives a NinjaAPI handlers for what its routes
+raise. :func:`shaped` (called by :class:`salter.core.middleware.ApiErrorMiddleware`) rewrites
+any other error answer under :data:`PREFIXES` — Django's HTML 404 of an unknown path, ninja's
+text 405, the 400 of a bad ``Host``, the 500 page — into the same shape, so a client parses
+one shape whatever refused it. A 500 says only the request id, never the exception.
+"""
 
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+import structlog
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from salter.core import body_limits
 
 
 class ApiError(Exception):
@@ -33,6 +48,143 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     if details is not None:
         body["details"] = details
     return {"error": body}
+
+
+log = structlog.get_logger(__name__)
+
+# Where answers are JSON: the platform's API and the demo registers' (same shape, docs/api.md).
+PREFIXES = ("/api/", "/registers/")
+
+# The code of an error answer that says no more than its status.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+# ninja's message when its parser fails on the body (ninja.params.models.BodyModel).
+_NINJA_UNPARSED = "Cannot parse request body"
+
+# Headers of the original answer that the rewritten one keeps.
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary", "Content-Language")
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(PREFIXES)
+
+
+def json_error(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JsonResponse:
+    response = JsonResponse(error_body(code, message, details), status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
+
+
+def request_too_large(size: int, limit: int) -> JsonResponse:
+    """413 ``request_too_large`` naming the limit (the shape of
+    :func:`salter.core.upload_limits.too_large`, for bodies refused before any route runs)."""
+    return json_error(
+        413,
+        "request_too_large",
+        _("The request body is %(size)s bytes; at most %(limit)s bytes are accepted here.")
+        % {"size": size, "limit": limit},
+        {"size_bytes": size, "limit_bytes": limit},
+    )
+
+
+def refuse_too_large(request: HttpRequest) -> JsonResponse | None:
+    """413 before anything reads the body, when ``Content-Length`` is over the route's limit
+    (:func:`salter.core.body_limits.for_request`: ``DATA_UPLOAD_MAX_MEMORY_SIZE`` unless the
+    route declares its own, read now since settings may change). Multipart bodies are left to
+    Django and to the routes that take files: files do not count towards that limit."""
+    if request.content_type == "multipart/form-data":
+        return None
+    limit = body_limits.for_request(request)
+    size = _content_length(request)
+    return request_too_large(size, limit) if limit is not None and size > limit else None
+
+
+def _generic_message(request: HttpRequest, response: HttpResponse, status: int) -> str:
+    if status == 404:
+        return _("There is nothing at this address.")
+    if status == 405:
+        return _("This address does not take %(method)s; it takes %(allowed)s.") % {
+            "method": request.method,
+            "allowed": response.get("Allow", ""),
+        }
+    if status == 400:
+        return _("The request is not well formed.")
+    if status == 403:
+        return _("This is not allowed.")
+    if status >= 500:
+        return _(
+            "Something went wrong on our side. If it happens again, tell us the request id "
+            "%(request_id)s."
+        ) % {"request_id": getattr(request, "request_id", "")}
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return _("The request was refused.")
+
+
+def _in_shape(response: HttpResponse) -> bool:
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return False
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
+
+
+def shaped(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """``response`` if it is not an error or already in the shape; else the same status in
+    the shape. A 5xx is always replaced: its body may hold what went wrong."""
+    status = response.status_code
+    if status < 400 or getattr(response, "streaming", False):
+        return response
+    if status < 500 and _in_shape(response):
+        return response
+    details: dict[str, Any] | None = None
+    if status == 405:
+        # ninja lists the methods from a set: in a stable order for caches and tests.
+        allowed = sorted(m.strip() for m in response.get("Allow", "").split(",") if m.strip())
+        response["Allow"] = ", ".join(allowed)
+        details = {"allowed": allowed}
+    elif status >= 500:
+        details = {"request_id": getattr(request, "request_id", "")}
+    shaped_response = json_error(
+        status,
+        STATUS_CODES.get(status, "internal_error" if status >= 500 else "error"),
+        _generic_message(request, response, status),
+        details,
+        {name: response[name] for name in KEPT_HEADERS if response.has_header(name)},
+    )
+    for cookie in response.cookies.values():  # a session or CSRF cookie set on the way
+        shaped_response.cookies[cookie.key] = cookie
+    return shaped_response
 
 
 def install(api: NinjaAPI) -> None:
@@ -72,14 +224,34 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
+        if exc.status_code == 400 and str(exc).startswith(_NINJA_UNPARSED):
+            # ninja's parser reads JSON only: a body it cannot parse is not JSON.
+            return api.create_response(
+                request,
+                error_body("invalid_json", _("The request body is not valid JSON.")),
+                status=400,
+            )
         return api.create_response(
             request,
-            error_body(codes.get(exc.status_code, "error"), str(exc)),
+            error_body(STATUS_CODES.get(exc.status_code, "error"), str(exc)),
             status=exc.status_code,
         )
 
-    from django.http import Http404
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # Django's parser of a multipart body: its fields (not its files) are over the limit.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        return request_too_large(_content_length(request), limit)
+
+    @api.exception_handler(SuspiciousOperation)
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # Logged as Django logs it (django.security.<name>); the client learns no more.
+        log.warning("suspicious_operation", kind=type(exc).__name__, path=request.path)
+        return api.create_response(
+            request,
+            error_body("bad_request", _("The request is not well formed.")),
+            status=400,
+        )
 
     @api.exception_handler(Http404)
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""Request id, security headers and sr-Latn transliteration."""
+"""Request id, security headers, sr-Latn transliteration, and the API's errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import structlog
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from salter.core import context
+from salter.core import context, errors
 from salter.core.translit import html_to_latin
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -37,6 +37,27 @@ class RequestContextMiddleware:
             context.unbind_request(tokens)
         response["X-Request-ID"] = request_id
         return response
+
+
+class ApiErrorMiddleware:
+    """Under ``/api/`` and ``/registers/`` every error answer is ``{"error": {...}}`` JSON
+    (:func:`salter.core.errors.shaped`), whatever gave it: the URL resolver, ninja, Django's
+    handlers for a bad ``Host`` or an exception. A body over its route's limit
+    (:mod:`salter.core.body_limits`) is refused with 413 before anything reads it.
+
+    Sits right after the language middleware, so messages are in the reader's language; what
+    the middleware before it answers (none of which answers the API) keeps its own form."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not errors.is_api(request):
+            return self.get_response(request)
+        refused = errors.refuse_too_large(request)
+        if refused is not None:
+            return refused
+        return errors.shaped(request, self.get_response(request))
 
 
 CSP = (

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from salter.core.errors import ApiError
 from salter.identity import loa, services
@@ -27,7 +28,30 @@ class TokenAuth(HttpBearer):
 
 
 class BrowserSessionAuth(SessionAuth):
+    """The session, checked for its CSRF token only when there is a logged-in session.
+
+    ninja's SessionAuth checks CSRF first, so a write with no credentials at all (or with a
+    wrong token, which falls through to here) was refused 403 "CSRF check Failed" instead of
+    401 ``not_authenticated``. A logged-in session without the token is still refused, 403
+    ``csrf_failed``: that is the cross-site request the check is for."""
+
     openapi_description = "The browser's login session (CSRF token required for writes)."
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        if (
+            self.csrf
+            and not getattr(request, "_ninja_csrf_exempt", False)
+            and check_csrf(request) is not None
+        ):
+            raise ApiError(
+                403,
+                "csrf_failed",
+                "A write with the browser session needs the CSRF token: send the "
+                "'salter_csrf' cookie's value in the 'X-CSRFToken' header.",
+            )
+        return request.COOKIES.get(self.param_name)
 
 
 AUTH = [TokenAuth(), BrowserSessionAuth()]

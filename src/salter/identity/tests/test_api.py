@@ -196,6 +196,34 @@ def test_without_valid_credentials_the_answer_is_401_json(
     assert citizen.email not in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        pytest.param(lambda user: None, id="none"),
+        pytest.param(lambda user: "Bearer slt_wrong", id="wrong-token"),
+        pytest.param(lambda user: f"Bearer {_expired(user)}", id="expired"),
+        pytest.param(lambda user: f"Bearer {_revoked(user)}", id="revoked"),
+    ],
+)
+def test_a_write_without_valid_credentials_is_401_not_a_csrf_failure(
+    citizen: User, credentials: Any
+) -> None:
+    """ninja's session auth checked CSRF before it knew there was no session (issue 19)."""
+    header = credentials(citizen)
+    browser = Client(enforce_csrf_checks=True)
+
+    response = browser.post(
+        "/api/v1/cases",
+        "{}",
+        content_type="application/json",
+        headers={"Authorization": header} if header else {},
+    )
+
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
 def test_a_token_without_the_scope_gets_403_insufficient_scope(
     client: Client, citizen: User
 ) -> None:
@@ -312,9 +340,24 @@ def test_a_browser_session_write_needs_the_csrf_token(citizen: User) -> None:
     response = browser.delete(f"{TOKENS}/{target.pk}")
 
     assert response.status_code == 403
-    assert error_of(response)["code"] == "forbidden"
+    assert error_of(response)["code"] == "csrf_failed"
     target.refresh_from_db()
     assert target.revoked_at is None
+
+
+def test_a_browser_session_write_with_the_csrf_token_gets_past_the_check(citizen: User) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(citizen)
+    browser.get("/account/")  # a page with a form sets the CSRF cookie
+    target, _secret = make_token(citizen)
+
+    response = browser.delete(
+        f"{TOKENS}/{target.pk}", headers={"X-CSRFToken": browser.cookies["salter_csrf"].value}
+    )
+
+    # Past CSRF and authentication: refused only for the level of assurance revoking needs.
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "insufficient_user_authentication"
 
 
 # --- Listing tokens -----------------------------------------------------------------------
