@@ -31,6 +31,7 @@ export DJANGO_SETTINGS_MODULE=salter.settings.dev
 export SALTER_DEBUG=
 export SALTER_VAR_DIR="$OUT"
 export SALTER_LOG_LEVEL=WARNING
+export SALTER_RATE_LIMITS=0  # all the load comes from 127.0.0.1: measure without the limits
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
 unset REDIS_URL
 export PYTHONPATH="$ROOT/src:$ROOT${PYTHONPATH:+:$PYTHONPATH}"

@@ -29,6 +29,7 @@ export DJANGO_SETTINGS_MODULE=salter.settings.dev  # argon2 passwords; DEBUG off
 export SALTER_DEBUG=
 export SALTER_VAR_DIR="$OUT"
 export SALTER_LOG_LEVEL=WARNING
+export SALTER_RATE_LIMITS=0  # all the load comes from 127.0.0.1: measure without the limits
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
 if [[ "${BENCH_REDIS:-0}" == "1" ]]; then
     export REDIS_URL="redis://127.0.0.1:6379/15"

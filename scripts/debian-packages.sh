@@ -5,14 +5,15 @@
 #   bash scripts/debian-packages.sh run    what `make run` needs (WeasyPrint's Pango, a font)
 #   bash scripts/debian-packages.sh test   what `make test` needs on top: Chromium for the browser
 #                                          tests, poppler and zbar to read PDFs and QR codes back,
-#                                          gettext to check the translations
+#                                          gettext to check the translations, postgresql-client
+#                                          (pg_dump, pg_restore) for the backup tests
 #
 # Missing packages are installed when we are root with apt-get; otherwise the script stops at once,
 # naming the packages and the command, before anything else runs.
 set -euo pipefail
 
 run_packages=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
-test_packages=("${run_packages[@]}" chromium gettext poppler-utils zbar-tools)
+test_packages=("${run_packages[@]}" chromium gettext poppler-utils zbar-tools postgresql-client)
 
 case "${1:-test}" in
   run) wanted=("${run_packages[@]}") ;;

@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Šalter core"
 
     def ready(self) -> None:
+        from salter.core import checks  # noqa: F401 (registers the rate settings' check)
         from salter.core import logging as salter_logging
 
         salter_logging.configure()

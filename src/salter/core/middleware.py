@@ -1,4 +1,4 @@
-"""Request id, security headers, sr-Latn transliteration, and the API's errors."""
+"""Request id, security headers, sr-Latn transliteration, and the API's errors and limits."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from collections.abc import Callable
 import structlog
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
-from salter.core import context, errors
+from salter.core import context, errors, ratelimit
 from salter.core.translit import html_to_latin
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -58,6 +59,36 @@ class ApiErrorMiddleware:
         if refused is not None:
             return refused
         return errors.shaped(request, self.get_response(request))
+
+
+class ApiRateLimitMiddleware:
+    """Back-pressure on ``/api/``: 429 ``rate_limited`` with ``Retry-After`` once a client
+    address or a bearer token is over its rate (:func:`salter.core.ratelimit.check_api`).
+    Before the session and the token are looked at, so a refusal costs no query."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith("/api/"):
+            refusal = ratelimit.check_api(request)
+            if refusal is not None:
+                return rate_limited(refusal)
+        return self.get_response(request)
+
+
+def rate_limited(refusal: ratelimit.Refusal) -> HttpResponse:
+    if refusal.per == "token":
+        message = _("Too many requests with this token. Try again in %(seconds)s s.")
+    else:
+        message = _("Too many requests from your network. Try again in %(seconds)s s.")
+    return errors.json_error(
+        429,
+        "rate_limited",
+        message % {"seconds": refusal.retry_after},
+        {"limit": refusal.rate, "per": refusal.per, "retry_after": refusal.retry_after},
+        {"Retry-After": str(refusal.retry_after)},
+    )
 
 
 CSP = (

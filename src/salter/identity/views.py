@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from salter.core import ratelimit
 from salter.core.context import Actor
 from salter.identity import forms, loa, services
 from salter.identity.middleware import ACTING, PENDING_2FA
@@ -44,9 +45,27 @@ def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
 
+def _too_many_attempts(request: HttpRequest, username: str) -> HttpResponse | None:
+    """The 429 page once this address or this account is over its rate of login attempts
+    (:func:`salter.core.ratelimit.check_login`); checked before the password is hashed and
+    before django-axes counts a failure."""
+    refusal = ratelimit.check_login(request, username)
+    if refusal is None:
+        return None
+    response = render(
+        request, "identity/too_many_attempts.html", {"seconds": refusal.retry_after}, status=429
+    )
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(_next(request))
+    if request.method == "POST":
+        refused = _too_many_attempts(request, str(request.POST.get("username", "")))
+        if refused is not None:
+            return refused
     form = forms.LoginForm(request.POST or None)
     unverified_email = ""
     if request.method == "POST" and form.is_valid():
@@ -99,6 +118,10 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     if not services.has_second_factor(request.user):
         messages.info(request, _("This needs a second factor. Set one up first."))
         return redirect(f"{reverse('identity:security')}?next={_next(request)}")
+    if request.method == "POST":
+        refused = _too_many_attempts(request, request.user.get_username())
+        if refused is not None:
+            return refused
     form = forms.CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"].strip().replace(" ", ""))

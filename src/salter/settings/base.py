@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "salter.core.middleware.TransliterationMiddleware",
     "salter.core.middleware.ApiErrorMiddleware",  # /api/, /registers/: every error in JSON
+    "salter.core.middleware.ApiRateLimitMiddleware",  # /api/: 429 per address and per token
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -180,6 +181,21 @@ AXES_LOCKOUT_CALLABLE = "salter.identity.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# Back-pressure (salter.core.ratelimit): fixed windows counted in the cache, so shared by every
+# worker and server when REDIS_URL is set. A rate is "<count>/<second|minute|hour|day>" or "off";
+# SALTER_RATE_LIMITS=0 turns every one of them off (the benchmarks measure without them).
+_RATE_LIMITS = env_bool("SALTER_RATE_LIMITS", True)
+
+
+def env_rate(name: str, default: str) -> str:
+    return os.environ.get(name, default) if _RATE_LIMITS else "off"
+
+
+SALTER_API_RATE_PER_IP = env_rate("SALTER_API_RATE_PER_IP", "1200/minute")
+SALTER_API_RATE_PER_TOKEN = env_rate("SALTER_API_RATE_PER_TOKEN", "600/minute")
+SALTER_LOGIN_RATE_PER_IP = env_rate("SALTER_LOGIN_RATE_PER_IP", "60/minute")
+SALTER_LOGIN_RATE_PER_USERNAME = env_rate("SALTER_LOGIN_RATE_PER_USERNAME", "30/hour")
 
 OTP_TOTP_ISSUER = "Šalter"
 OTP_TOTP_THROTTLE_FACTOR = 1

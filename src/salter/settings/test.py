@@ -32,6 +32,12 @@ SALTER_PKI_DIR = _scratch / "pki"
 # Long enough that no test sees an entry expire mid-way (query counts stay exact); every test
 # starts with an empty memory (conftest.py).
 SALTER_API_AUTH_CACHE_SECONDS = 3600
+# The suite logs in and calls the API from one address far more often than any client may;
+# tests of the limits set their own rates (salter/core/tests/test_backpressure.py).
+SALTER_API_RATE_PER_IP = "off"
+SALTER_API_RATE_PER_TOKEN = "off"
+SALTER_LOGIN_RATE_PER_IP = "off"
+SALTER_LOGIN_RATE_PER_USERNAME = "off"
 
 # Each pytest-xdist worker gets its own Redis database: tests clear the cache (FLUSHDB), and one
 # worker's clear must not empty the sessions of the other's running test.
