@@ -28,8 +28,9 @@ class Listener:
             wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
             wrapper.ensure_connection()
             raw = wrapper.connection
-            raw.autocommit = True
-            raw.execute(f"LISTEN {self.channel}")
+            with wrapper.wrap_database_errors:
+                raw.autocommit = True
+                raw.execute(f"LISTEN {self.channel}")
             self._wrapper = wrapper
         return self._wrapper.connection
 
@@ -53,5 +54,8 @@ class Listener:
                 time.sleep(min(left, 0.1))
                 continue
             # stop_after=1 still takes every notice already received: a burst wakes us once.
-            if list(raw.notifies(timeout=min(left, 0.25), stop_after=1)):
-                return
+            # A connection the server ended (a restart) raises Django's DatabaseError, which
+            # the workers catch to start again with fresh connections, not psycopg's own.
+            with self._wrapper.wrap_database_errors:
+                if list(raw.notifies(timeout=min(left, 0.25), stop_after=1)):
+                    return
