@@ -363,6 +363,11 @@ SALTER_PII_KEYS = os.environ.get(
 SALTER_REGISTER_ANSWER_DAYS = float(os.environ.get("SALTER_REGISTER_ANSWER_DAYS", "15"))
 SALTER_REGISTER_TIMEOUT_SECONDS = float(os.environ.get("SALTER_REGISTER_TIMEOUT_SECONDS", "10"))
 SALTER_REGISTER_RETRY_SECONDS = float(os.environ.get("SALTER_REGISTER_RETRY_SECONDS", "60"))
+# A worker's claim on a request lasts twice the query's timeout plus this margin for saving the
+# outcome; a request whose worker died (or lost the database) is asked again after it.
+SALTER_REGISTER_LEASE_MARGIN_SECONDS = float(
+    os.environ.get("SALTER_REGISTER_LEASE_MARGIN_SECONDS", "30")
+)
 # Where the platform reaches the demo registers (salter.registers), which it calls over HTTP
 # like any other register even though they run in the same deployment.
 SALTER_REGISTERS_URL = os.environ.get("SALTER_REGISTERS_URL", SALTER_PUBLIC_URL + "/registers")

@@ -64,7 +64,7 @@ def _lease(service: DataService | None) -> timedelta:
     timeout = float(settings.SALTER_REGISTER_TIMEOUT_SECONDS)
     if service is not None:
         timeout = max(timeout, float(service.timeout_seconds))
-    return timedelta(seconds=2 * timeout + 30)
+    return timedelta(seconds=2 * timeout + float(settings.SALTER_REGISTER_LEASE_MARGIN_SECONDS))
 
 
 @dataclass(frozen=True)
