@@ -51,7 +51,14 @@ PUBLIC = {
     "basis and who may ask each query (the queries themselves need a token)",
 }
 
-SAMPLE_ARGS = {"int": "1", "str": "sample", "slug": "sample", "uuid": "0" * 32, "path": "x"}
+SAMPLE_ARGS = {
+    "id": "1",
+    "int": "1",
+    "str": "sample",
+    "slug": "sample",
+    "uuid": "0" * 32,
+    "path": "x",
+}
 
 
 def _routes() -> Iterator[tuple[str, str]]:

@@ -15,8 +15,10 @@ from salter.cases import access, listeners, queries, services, workflow
 from salter.cases.errors import AlreadyClaimed, AlreadyDone, CaseError
 from salter.cases.models import Case, CaseEvent
 from salter.catalog import queries as catalog_queries
+from salter.core import params
 from salter.core.context import Actor
 from salter.core.errors import ApiError
+from salter.core.params import Id
 from salter.identity import auth, fresh
 from salter.identity.models import User
 
@@ -122,7 +124,7 @@ class QueueItemOut(Schema):
 
 
 class QueueFilters(Schema):
-    authority: int | None = None
+    authority: Id | None = None
     state: str | None = None
     overdue: bool | None = None
     assigned_to_me: bool | None = None
@@ -299,13 +301,8 @@ def work_queue(
     the same request with the cursor of the page's last task. Every page costs the same."""
     auth.require_scope(request, "read")
     wanted = filters.dict()
-    cursor = wanted.pop("after")
-    after = None
-    if cursor is not None:
-        after = queries.decode_position(cursor)
-        if after is None:
-            details = [{"field": "after", "message": "Not a cursor of this queue."}]
-            raise ApiError(422, "validation_error", "Some fields are not valid.", details)
+    wanted.pop("after")
+    after = params.cursor(request.GET, "after", queries.decode_position)
     limit = wanted.pop("limit")
     items = queries.work_queue(_user(request), **wanted, after=after, limit=limit + 1)
     if len(items) > limit:
@@ -328,7 +325,7 @@ def work_queue(
 
 
 @router.get("/{case_id}", response=CaseDetailOut, summary="A case with its timeline")
-def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
+def get_case(request: HttpRequest, case_id: Id) -> dict[str, Any]:
     """The applicant sees the whole timeline except internal comments; officials of the
     authority see everything. Anyone else gets 404, as if the case did not exist."""
     auth.require_scope(request, "read")
@@ -346,7 +343,7 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     summary="Take a step of the workflow",
 )
 def take_transition(
-    request: HttpRequest, case_id: int, transition_id: str, body: TransitionIn
+    request: HttpRequest, case_id: Id, transition_id: str, body: TransitionIn
 ) -> dict[str, Any]:
     """409 `already_done` when the case moved on first (the message names who and when)."""
     auth.require_scope(request, "write")

@@ -19,11 +19,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from salter.cases import access as case_access
 from salter.cases import grants, queries
 from salter.cases.models import Case, CaseGrant
+from salter.core import params
 from salter.core.context import Actor
 from salter.identity import loa
 from salter.identity.models import User
 
 FIELDS = ("email", "reason", "valid_until", "hidden_until")
+FIELD_MAX = 10_000  # longer than any of them may be: the service says what is too long
 
 
 def _user(request: HttpRequest) -> User:
@@ -74,7 +76,7 @@ def access(request: HttpRequest, case_id: int) -> HttpResponse:
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        values = {k: request.POST.get(k, "").strip() for k in FIELDS}
+        values = {k: params.text(request.POST, k, max_length=FIELD_MAX).strip() for k in FIELDS}
         grantee = None
         if not values["email"]:
             errors["email"] = _("Enter the official's e-mail address.")

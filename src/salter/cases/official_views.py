@@ -28,14 +28,16 @@ from salter.cases.errors import CaseError
 from salter.cases.models import CaseEvent, Task
 from salter.catalog.forms import ServiceForm
 from salter.catalog.models import ServiceVersion
+from salter.core import params
 from salter.core.context import Actor
-from salter.core.params import int_or_none
 from salter.identity import fresh, loa
 from salter.identity.models import Membership, Role, User
 from salter.identity.views import wrong_code_message
 
 PAGE_SIZE = 50
 ASSIGNED = {"mine": True, "unassigned": False}
+PAGE_MAX = 1_000_000  # the number a page of the queue shows: only for the reader
+TEXT_MAX = 100_000  # a comment longer than any the service takes: the service says so
 
 
 def _user(request: HttpRequest) -> User:
@@ -89,7 +91,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         )
     )
     ids = [a.pk for a in authorities]
-    authority = int_or_none(request.GET.get("authority"))
+    authority = params.optional_id(request.GET, "authority")
     if authority not in ids:
         authority = None
     states: dict[str, str] = {}
@@ -101,15 +103,19 @@ def queue(request: HttpRequest) -> HttpResponse:
         for state, info in (found or {}).items():
             if not (info or {}).get("final"):
                 states.setdefault(state, workflow.text((info or {}).get("label")) or state)
-    state = request.GET.get("state") or None
+    # A state the chosen authority's services do not have (the authority was changed in the
+    # same form) shows every state, as does none.
+    state = params.text(request.GET, "state", max_length=100) or None
     if state not in states:
         state = None
-    overdue = True if request.GET.get("overdue") == "1" else None
-    assigned = request.GET.get("assigned", "")
+    overdue = True if params.choice(request.GET, "overdue", ("1",)) else None
+    assigned = params.choice(request.GET, "assigned", ASSIGNED)
     # Keyset paging: ?after= is the opaque position of the previous page's last task, so a
     # deep page is read like the first one. ?page= only numbers the page for the reader.
-    after = queries.decode_position(request.GET.get("after", ""))
-    page = max(int_or_none(request.GET.get("page")) or 2, 2) if after is not None else 1
+    after = params.cursor(request.GET, "after", queries.decode_position)
+    page = 1
+    if after is not None:
+        page = params.number(request.GET, "page", default=2, minimum=2, maximum=PAGE_MAX)
     items = queries.work_queue(
         user,
         authority=authority,
@@ -291,7 +297,7 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
         return _show(
             request, view, failed=transition_id, errors=posted.errors, raw=posted.raw, status=400
         )
-    code = request.POST.get("second_factor_code", "")
+    code = params.text(request.POST, "second_factor_code", max_length=100)
     needs = listeners.needs_confirmation(transition)  # e.g. a step that signs
     confirmation = fresh.confirmation_for(request, code) if needs else None
     try:
@@ -301,7 +307,7 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
             transition_id,
             inputs=posted.inputs,
             opinion=str(posted.raw["opinion"]),
-            expected_version=int_or_none(request.POST.get("expected_version")),
+            expected_version=params.optional_number(request.POST, "expected_version"),
             confirmation=confirmation,
         )
     except fresh.SecondFactorRequired as exc:
@@ -352,7 +358,7 @@ def release(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, case_id: int) -> HttpResponse:
     """A head of unit gives the task to a named official."""
-    to = User.objects.filter(pk=int_or_none(request.POST.get("assignee")) or 0).first()
+    to = User.objects.filter(pk=params.optional_id(request.POST, "assignee") or 0).first()
     if to is None:
         messages.error(request, _("Choose whom to give the task to."))
         return _back(case_id)
@@ -368,8 +374,8 @@ def assign(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def comment(request: HttpRequest, case_id: int) -> HttpResponse:
     view = _official_case(request, case_id)
-    text = request.POST.get("text", "")
-    internal = request.POST.get("public") != "1"
+    text = params.text(request.POST, "text", max_length=TEXT_MAX)
+    internal = params.choice(request.POST, "public", ("1",)) != "1"
     try:
         services.comment(Actor.from_request(request), view.case.pk, text, internal=internal)
     except ValidationError as exc:

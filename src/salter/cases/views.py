@@ -34,8 +34,8 @@ from salter.cases.models import Case, CaseEvent, Draft
 from salter.catalog import queries as catalog_queries
 from salter.catalog.forms import ServiceForm
 from salter.catalog.models import Service, ServiceVersion
+from salter.core import params
 from salter.core.context import Actor
-from salter.core.params import int_or_none
 from salter.identity import loa
 from salter.identity.models import Role, User
 
@@ -125,17 +125,17 @@ class _Apply:
 
     def respond(self) -> HttpResponse:
         request = self.request
-        requested = request.GET.get("step", "")
+        requested = params.text(request.GET, "step", max_length=20)
         if request.method != "POST":
             if requested == REVIEW:
                 return self.review()
             return self.show(self.form.step_number(requested))
-        action = request.POST.get("action", "next")
+        action = params.text(request.POST, "action", max_length=20, default="next")
         if action == "reset":
             Draft.objects.filter(applicant=self.user, service=self.service).delete()
             return redirect(self.path)
         if action == "submit":
-            return self.submit(request.POST.get("idempotency_key", ""))
+            return self.submit(params.text(request.POST, "idempotency_key", max_length=100))
         current = self.form.step_number(requested)
         files = {name: getattr(upload, "name", "") for name, upload in request.FILES.items()}
         cleaned = self.form.clean_step(current, request.POST, self.data, files)
@@ -350,7 +350,7 @@ def take(request: HttpRequest, case_id: int, transition_id: str) -> HttpResponse
             transition_id,
             inputs=posted.inputs,
             opinion=str(posted.raw["opinion"]),
-            expected_version=int_or_none(request.POST.get("expected_version")),
+            expected_version=params.optional_number(request.POST, "expected_version"),
         )
     except ValidationError as exc:
         errors = steps.messages_of(exc)

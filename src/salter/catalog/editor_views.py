@@ -38,6 +38,7 @@ from salter.catalog import bpmn, definitions, diagram, editor, queries, services
 from salter.catalog import editor_forms as ef
 from salter.catalog.forms import text
 from salter.catalog.models import Service, ServiceVersion
+from salter.core import params
 from salter.core.context import Actor
 from salter.identity import loa
 from salter.identity.models import User
@@ -463,9 +464,9 @@ def version_edit(request: HttpRequest, service_id: int, number: int) -> HttpResp
     if version.status != ServiceVersion.Status.DRAFT:
         messages.error(request, _("Only a draft can be changed; create a new draft first."))
         return redirect(_version_url(version))
-    section = request.POST.get("section", "")
-    action = request.POST.get("action", "save")
-    revision = request.POST.get("revision", "")
+    section = params.text(request.POST, "section", max_length=40)
+    action = params.text(request.POST, "action", max_length=20, default="save")
+    revision = params.text(request.POST, "revision", max_length=100)
     if section not in {*_FORMS, "raw"} or action not in {"save", "remove", "up", "down"}:
         raise Http404
     if revision != definitions.revision(version.definition):
@@ -476,7 +477,9 @@ def version_edit(request: HttpRequest, service_id: int, number: int) -> HttpResp
         )  # fmt: skip
         return redirect(_version_url(version))
     try:
-        key = editor.item_key(section, request.POST.get("key", ""), version.definition)
+        key = editor.item_key(
+            section, params.text(request.POST, "key", max_length=200), version.definition
+        )
     except editor.NoSuchItem:
         raise Http404 from None
     anchor = editor.item_anchor(section, key)

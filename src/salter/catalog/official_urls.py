@@ -5,18 +5,18 @@ from django.urls import path
 
 from salter.catalog import editor_views, views
 
-VERSION = "catalog/services/<int:service_id>/versions/<int:number>/"
+VERSION = "catalog/services/<id:service_id>/versions/<id:number>/"
 
 urlpatterns = [
     path("catalog/services/", editor_views.service_list, name="catalog_services"),
     path("catalog/services/new/", editor_views.service_create, name="catalog_service_new"),
     path(
-        "catalog/services/<int:service_id>/",
+        "catalog/services/<id:service_id>/",
         editor_views.service_detail,
         name="catalog_service",
     ),
     path(
-        "catalog/services/<int:service_id>/import/",
+        "catalog/services/<id:service_id>/import/",
         editor_views.service_import,
         name="catalog_import",
     ),

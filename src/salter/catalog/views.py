@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from salter.catalog import definitions
 from salter.catalog.forms import ServiceForm
 from salter.catalog.models import ServiceVersion
+from salter.core import params
 from salter.core.context import Actor
 from salter.identity import loa
 from salter.identity.permissions import require_platform_admin
@@ -58,7 +59,7 @@ def preview(request: HttpRequest, service_id: int, number: int) -> HttpResponse:
     form = ServiceForm(version.definition)
     key = f"{PREVIEW_SESSION_KEY}:{version.pk}"
     data: dict[str, Any] = dict(request.session.get(key, {}))
-    requested = request.GET.get("step", "")
+    requested = params.text(request.GET, "step", max_length=20)
 
     def show(number: int, errors: Mapping[str, str] | None = None, raw: Any = None) -> HttpResponse:
         context["step"] = form.render(number, data, errors, raw)
@@ -70,7 +71,7 @@ def preview(request: HttpRequest, service_id: int, number: int) -> HttpResponse:
         return redirect(f"{path}?step={step}")
 
     if request.method == "POST":
-        action = request.POST.get("action", "next")
+        action = params.text(request.POST, "action", max_length=20, default="next")
         if action == "reset":
             request.session.pop(key, None)
             return redirect(path)

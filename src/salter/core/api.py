@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
 from salter.core import errors
+from salter.core.params import TextParser
 from salter.identity.auth import AUTH
 
 # The errors every operation may answer, beside its own successes: all in the one error shape.
@@ -89,6 +90,7 @@ api = SalterAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=TextParser(),  # no NUL character reaches a model (salter.core.params)
 )
 errors.install(api)
 

@@ -5,7 +5,8 @@ page at a time: the next page starts after the position of the last row shown. T
 travels to the client as a cursor: URL-safe base64, without padding, of the value in ISO 8601,
 a separator and the id. Clients pass a cursor back and never build one; anything that is not
 a cursor of the format — too long, not base64, not ASCII, a value or an id that does not read,
-an id below 1 — decodes to ``None``, never to an exception.
+an id below 1 or above the largest a table holds, a timestamp that cannot be moved to UTC —
+decodes to ``None``, never to an exception.
 
 A :class:`Format` fixes how the value is read back, the separator and the longest cursor
 accepted. The formats keep the wire form the lists have always used, so a cursor handed out
@@ -18,8 +19,10 @@ import base64
 import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Generic, TypeVar
+
+from salter.core.params import MAX_ID
 
 __all__ = ["BY_DUE_DATE", "BY_TIMESTAMP", "Format", "aware_datetime", "optional_date"]
 
@@ -50,7 +53,7 @@ class Format(Generic[V]):
             position = (self.read(value), int(pk))
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return None
-        return position if position[1] > 0 else None
+        return position if 0 < position[1] <= MAX_ID else None
 
 
 def aware_datetime(text: str) -> datetime:
@@ -58,6 +61,10 @@ def aware_datetime(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         raise ValueError("a cursor's timestamp carries its offset from UTC")
+    try:
+        value.astimezone(UTC)  # the database compares it in UTC: year 1 at +01:00 has none
+    except OverflowError:
+        raise ValueError("a cursor's timestamp is out of range") from None
     return value
 
 

@@ -22,6 +22,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from salter.core import body_limits
+from salter.core.params import BadParameter
 
 
 class ApiError(Exception):
@@ -203,6 +204,17 @@ def install(api: NinjaAPI) -> None:
             {"field": ".".join(str(p) for p in err.get("loc", [])), "message": err.get("msg")}
             for err in exc.errors
         ]
+        return api.create_response(
+            request,
+            error_body("validation_error", "Some fields are not valid.", details),
+            status=422,
+        )
+
+    @api.exception_handler(BadParameter)
+    def on_bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
+        """A parameter read by the handler through :mod:`salter.core.params`: the same 422
+        as one pydantic refused."""
+        details = [{"field": exc.name, "message": str(exc.message)}]
         return api.create_response(
             request,
             error_body("validation_error", "Some fields are not valid.", details),

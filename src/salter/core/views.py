@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from salter.authorities import queries as authority_queries
 from salter.catalog import queries as catalog_queries
+from salter.core import params
 from salter.identity.models import User
 
 _migrations_checked = False
@@ -60,7 +61,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
     from django.views.i18n import set_language as switch
 
     response = switch(request)
-    language = request.POST.get("language", "") if request.method == "POST" else ""
+    language = params.text(request.POST, "language", max_length=20)
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and language in dict(settings.LANGUAGES):
         User.objects.filter(pk=user.pk).exclude(language=language).update(language=language)

@@ -10,7 +10,7 @@ from salter.documents import case_views
 listeners.route(
     "applicant",
     path(
-        "cases/<int:case_id>/documents/<int:document_id>/",
+        "cases/<id:case_id>/documents/<id:document_id>/",
         case_views.applicant_download,
         name="document",
     ),
@@ -18,7 +18,7 @@ listeners.route(
 listeners.route(
     "official",
     path(
-        "<int:case_id>/documents/<int:document_id>/v<int:number>/",
+        "<id:case_id>/documents/<id:document_id>/v<id:number>/",
         case_views.official_download,
         name="case_document",
     ),

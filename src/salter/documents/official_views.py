@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -25,8 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from salter.authorities.models import Authority, Category, RegistryBook
 from salter.authorities.services import current_categories
 from salter.cases.access import visible_case  # the case's own rule, grants included
+from salter.core import params
 from salter.core.context import Actor
-from salter.core.params import int_or_none
 from salter.documents import queries, services, uploads
 from salter.documents.models import Document
 from salter.exchange import reads
@@ -47,7 +48,9 @@ def _authority(request: HttpRequest) -> tuple[Authority, list[Authority]]:
     mine = queries.keeper_authorities(_user(request))
     if not mine:
         raise Http404
-    wanted = int_or_none(request.GET.get("authority") or request.POST.get("authority"))
+    wanted = params.optional_id(request.GET, "authority") or params.optional_id(
+        request.POST, "authority"
+    )
     chosen = next((a for a in mine if a.pk == wanted), mine[0])
     return chosen, mine
 
@@ -81,10 +84,19 @@ def _entry(request: HttpRequest, document_id: int) -> Document:
     return document
 
 
+def _position(cursor: str) -> tuple[int, int] | None:
+    """(number, sub-number) from ``?before=<number>.<sub>``, the book's keyset; ``None`` if it
+    is not one."""
+    found = re.fullmatch(r"([0-9]{1,18})\.([0-9]{1,18})", cursor)
+    return (int(found[1]), int(found[2])) if found else None
+
+
 def _selection(request: HttpRequest) -> dict[str, Any]:
     authority, authorities = _authority(request)
-    book, books = _book(authority, int_or_none(request.GET.get("book")))
-    year = int_or_none(request.GET.get("year")) or timezone.localdate().year
+    book, books = _book(authority, params.optional_id(request.GET, "book"))
+    year = params.number(
+        request.GET, "year", default=timezone.localdate().year, minimum=1, maximum=9999
+    )
     return {
         "authority": authority,
         "authorities": authorities,
@@ -99,23 +111,18 @@ def _selection(request: HttpRequest) -> dict[str, Any]:
 def book(request: HttpRequest) -> HttpResponse:
     chosen = _selection(request)
     filters = queries.Filters(
-        q=request.GET.get("q", "")[:100],
-        direction=request.GET.get("direction", ""),
-        category=int_or_none(request.GET.get("category")),
-        voided=request.GET.get("voided", ""),
+        q=params.text(request.GET, "q", max_length=100),
+        direction=params.choice(request.GET, "direction", Document.Direction.values),
+        category=params.optional_id(request.GET, "category"),
+        voided=params.choice(request.GET, "voided", ("only", "hide")),
     )
-    before = None
-    cursor = request.GET.get("before", "")
-    if cursor:
-        number, _sep, sub = cursor.partition(".")
-        if number.isdigit() and sub.isdigit():
-            before = (int(number), int(sub))
+    before = params.cursor(request.GET, "before", _position)
     within = queries.readable(_user(request), chosen["authority"].pk)
     rows = queries.entries(
         chosen["book"], chosen["year"], filters, before=before, limit=PAGE + 1, within=within
     )
     shown = rows[:PAGE]
-    params = {
+    query = {
         key: value
         for key, value in request.GET.items()
         if key in {"authority", "book", "year", "q", "direction", "category", "voided"} and value
@@ -123,7 +130,7 @@ def book(request: HttpRequest) -> HttpResponse:
     next_url = ""
     if len(rows) > PAGE:
         last = shown[-1]
-        next_url = "?" + urlencode({**params, "before": f"{last.number}.{last.sub_number}"})
+        next_url = "?" + urlencode({**query, "before": f"{last.number}.{last.sub_number}"})
     return render(
         request,
         "documents/official/book.html",
@@ -134,15 +141,16 @@ def book(request: HttpRequest) -> HttpResponse:
             "categories": current_categories(chosen["authority"]),
             "directions": Document.Direction.choices,
             "next_url": next_url,
-            "first_url": ("?" + urlencode(params)) if before is not None else "",
+            "first_url": ("?" + urlencode(query)) if before is not None else "",
             "export_query": urlencode(
-                {k: v for k, v in params.items() if k in {"authority", "book", "year"}}
+                {k: v for k, v in query.items() if k in {"authority", "book", "year"}}
             ),
         },
     )
 
 
 FIELDS = ("direction", "subject", "sender", "recipient", "category")
+FIELD_MAX = 10_000  # longer than any of them may be: the service says what is too long
 
 
 @loa.require_level(loa.TWO_FACTOR)
@@ -150,7 +158,7 @@ FIELDS = ("direction", "subject", "sender", "recipient", "category")
 def register(request: HttpRequest) -> HttpResponse:
     authority, authorities = _authority(request)
     categories = current_categories(authority)
-    values = {k: request.POST.get(k, "").strip() for k in FIELDS}
+    values = {k: params.text(request.POST, k, max_length=FIELD_MAX).strip() for k in FIELDS}
     errors: dict[str, str] = {}
     if request.method == "POST":
         category: Category | None = None
@@ -245,7 +253,10 @@ def add_version(request: HttpRequest, document_id: int) -> HttpResponse:
     try:
         checked = uploads.read(upload)
         services.add_version(
-            Actor.from_request(request), document, checked, note=request.POST.get("note", "")
+            Actor.from_request(request),
+            document,
+            checked,
+            note=params.text(request.POST, "note", max_length=FIELD_MAX),
         )
     except ValidationError as exc:
         message = next(iter(exc.message_dict.values()))[0]
@@ -259,7 +270,8 @@ def add_version(request: HttpRequest, document_id: int) -> HttpResponse:
 def void(request: HttpRequest, document_id: int) -> HttpResponse:
     document = _entry(request, document_id)
     try:
-        services.void(Actor.from_request(request), document, request.POST.get("reason", ""))
+        reason = params.text(request.POST, "reason", max_length=FIELD_MAX)
+        services.void(Actor.from_request(request), document, reason)
     except ValidationError as exc:
         message = next(iter(exc.message_dict.values()))[0]
         return _show_entry(request, document, errors={"reason": message}, status=400)

@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from salter.core import ratelimit
+from salter.core import params, ratelimit
 from salter.documents import public, uploads
 from salter.documents.services import normalise_code
 
@@ -119,7 +119,7 @@ def _bad_code() -> str:
 def start(request: HttpRequest) -> HttpResponseBase:
     """The form. A code alone leads to its page; a file (with or without a code) is checked."""
     if request.method == "GET":
-        typed = request.GET.get("code", "").strip()
+        typed = params.text(request.GET, "code", max_length=100).strip()
         if not typed:
             return _start_page(request)
         code = normalise_code(typed)
@@ -127,7 +127,7 @@ def start(request: HttpRequest) -> HttpResponseBase:
             return redirect("verify:code", code=code)
         return _start_page(request, typed=typed, errors={"code": _bad_code()}, status=400)
 
-    typed = request.POST.get("code", "").strip()[:100]
+    typed = params.text(request.POST, "code", max_length=100).strip()
     code = normalise_code(typed) if typed else ""
     upload = request.FILES.get("file")
     errors: dict[str, str] = {}

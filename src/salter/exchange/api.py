@@ -13,8 +13,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
+from salter.core import params
 from salter.core.context import Actor
-from salter.core.errors import ApiError
+from salter.core.params import Id
 from salter.exchange import export, queries
 from salter.identity import auth
 from salter.identity.models import User
@@ -23,7 +24,7 @@ router = Router(tags=["my data"], auth=auth.AUTH)
 
 
 class AccessFilters(Schema):
-    authority: int | None = Field(default=None, description="Only the reads of this authority.")
+    authority: Id | None = Field(default=None, description="Only the reads of this authority.")
     after: str | None = Field(
         default=None,
         max_length=80,
@@ -91,12 +92,7 @@ def access_log(
     costs the same: when more follow, `Link: <…?after=<cursor>>; rel="next"`."""
     auth.require_scope(request, "read")
     user = _user(request)
-    before = None
-    if filters.after is not None:
-        before = queries.decode_cursor(filters.after)
-        if before is None:
-            details = [{"field": "after", "message": "Not a cursor of this log."}]
-            raise ApiError(422, "validation_error", "Some fields are not valid.", details)
+    before = params.cursor(request.GET, "after", queries.decode_cursor)
     found = queries.page(
         user.person_id, authority=filters.authority, before=before, limit=filters.limit
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salter.cases import access
+from salter.core import params
 from salter.core.context import Actor
 from salter.exchange.evidence import services as evidence
 from salter.exchange.models import EvidenceRequest
@@ -75,7 +76,7 @@ def brought(request: HttpRequest, evidence_id: int) -> HttpResponse:
 @loa.require_level(loa.TWO_FACTOR)
 @require_POST
 def without(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")
+    reason = params.text(request.POST, "reason", max_length=10_000)
     return _decide(
         request,
         evidence_id,

@@ -7,7 +7,7 @@ from salter.exchange import evidence_views
 app_name = "evidence"
 
 urlpatterns = [
-    path("<int:evidence_id>/ask-again/", evidence_views.ask_again, name="ask_again"),
-    path("<int:evidence_id>/brought/", evidence_views.brought, name="brought"),
-    path("<int:evidence_id>/without/", evidence_views.without, name="without"),
+    path("<id:evidence_id>/ask-again/", evidence_views.ask_again, name="ask_again"),
+    path("<id:evidence_id>/brought/", evidence_views.brought, name="brought"),
+    path("<id:evidence_id>/without/", evidence_views.without, name="without"),
 ]

@@ -16,8 +16,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from salter.core import params
 from salter.core.context import Actor
-from salter.core.params import int_or_none
 from salter.exchange import export, queries
 from salter.identity.models import User
 
@@ -34,8 +34,8 @@ def access_log(request: HttpRequest) -> HttpResponse:
     """Reads of the user's data, newest first, 20 a page; ``authority`` filters by the
     reading authority, "Older reads" carries the last one's position in ``before``."""
     user = _user(request)
-    authority = int_or_none(request.GET.get("authority"))
-    before = queries.decode_cursor(request.GET.get("before"))
+    authority = params.optional_id(request.GET, "authority")
+    before = params.cursor(request.GET, "before", queries.decode_cursor)
     found = queries.page(user.person_id, authority=authority, before=before)
     kept = {"authority": authority} if authority else {}
     return render(

@@ -8,6 +8,7 @@ from ninja import Router, Schema, Status
 
 from salter.core.context import Actor
 from salter.core.errors import ApiError
+from salter.core.params import Id
 from salter.identity import auth, authcache, loa, services
 from salter.identity.models import ApiToken, Membership
 
@@ -80,7 +81,7 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
-def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
+def revoke_token(request: HttpRequest, token_id: Id) -> Status[None]:
     auth.require_scope(request, "write")
     auth.require_level(request, loa.TWO_FACTOR)
     try:

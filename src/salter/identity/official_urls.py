@@ -8,7 +8,7 @@ urlpatterns = [
     path("", official_views.dashboard, name="dashboard"),
     path("delegations/", official_views.delegations, name="delegations"),
     path(
-        "delegations/<int:delegation_id>/revoke/",
+        "delegations/<id:delegation_id>/revoke/",
         official_views.revoke_delegation,
         name="delegation_revoke",
     ),

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from salter.cases.official_views import queue_counts
 from salter.cases.queries import escalated_count
+from salter.core import params
 from salter.core.context import Actor
-from salter.core.params import int_or_none
 from salter.identity import loa, services
 from salter.identity.models import Delegation, Membership, User
 from salter.payments.services import PAYMENT_ROLES
@@ -81,9 +81,12 @@ def delegations(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
     if request.method == "POST":
-        values = {k: request.POST.get(k, "").strip() for k in DELEGATION_FIELDS}
-        membership = memberships.filter(pk=int_or_none(values["membership"]) or 0).first()
-        delegate = officials.filter(pk=int_or_none(values["delegate"]) or 0).first()
+        values = {
+            k: params.text(request.POST, k, max_length=FIELD_MAX).strip() for k in DELEGATION_FIELDS
+        }
+        chosen = params.optional_id(request.POST, "membership") or 0
+        membership = memberships.filter(pk=chosen).first()
+        delegate = officials.filter(pk=params.optional_id(request.POST, "delegate") or 0).first()
         until = _date(values["valid_until"])
         if membership is None:
             errors["membership"] = _("Choose whose role is handed on.")
@@ -140,6 +143,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
 
 
 DELEGATION_FIELDS = ("membership", "delegate", "kind", "valid_until", "reason")
+FIELD_MAX = 1000  # longer than any of them may be: the service says what is too long
 
 
 @loa.require_level(loa.TWO_FACTOR)

@@ -25,6 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from salter.audit import services as audit
+from salter.core import params
 from salter.core.context import Actor
 from salter.identity import loa
 from salter.identity.models import User
@@ -58,9 +59,9 @@ def _client() -> Any:
 
 def start(request: HttpRequest) -> HttpResponse:
     client = _client()
-    request.session[NEXT_KEY] = request.GET.get("next", "")
+    request.session[NEXT_KEY] = params.text(request.GET, "next", max_length=2000)
     extra: dict[str, str] = {}
-    if request.GET.get("level") == "3":
+    if params.text(request.GET, "level", max_length=10) == "3":
         extra["acr_values"] = "high"
     redirect_uri = request.build_absolute_uri(reverse("identity:oidc_callback"))
     return client.authorize_redirect(request, redirect_uri, **extra)  # type: ignore[no-any-return,unused-ignore]
@@ -101,8 +102,9 @@ def callback(request: HttpRequest) -> HttpResponse:
         return redirect("identity:login")
     start_session(request, user, method="oidc", level=level)
     target = request.session.pop(NEXT_KEY, "")
-    # "//host/" and "/\\host/" start with a slash too, yet browsers leave the site for them.
-    if not url_has_allowed_host_and_scheme(
+    # "//host/" and "/\\host/" start with a slash too, yet browsers leave the site for them;
+    # and redirect() reads a word without one ("abc") as the name of a URL pattern.
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = reverse("core:home")

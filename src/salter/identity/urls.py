@@ -37,8 +37,8 @@ urlpatterns = [
     path("account/security/", views.security, name="security"),
     path("account/security/recovery-codes/", views.recovery_codes, name="recovery_codes"),
     path("account/security/remove/", views.remove_device, name="remove_device"),
-    path("account/sessions/<int:session_id>/end/", views.end_session, name="end_session"),
+    path("account/sessions/<id:session_id>/end/", views.end_session, name="end_session"),
     path("account/tokens/new/", views.create_token, name="create_token"),
-    path("account/tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
+    path("account/tokens/<id:token_id>/revoke/", views.revoke_token, name="revoke_token"),
     path("account/act-for/", views.act_for, name="act_for"),
 ]

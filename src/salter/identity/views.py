@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from salter.core import ratelimit
+from salter.core import params, ratelimit
 from salter.core.context import Actor
 from salter.identity import forms, loa, services
 from salter.identity.middleware import ACTING, PENDING_2FA
@@ -30,11 +30,15 @@ from salter.identity.models import User
 from salter.identity.sessions import complete_second_factor, start_session
 
 TOTP_KEY = "salter_totp_key"
+NEXT_MAX = 2000  # the page to return to after logging in: a path with its query
 
 
 def _next(request: HttpRequest, default: str = "core:home") -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    target = params.text(request.POST, "next", max_length=NEXT_MAX) or params.text(
+        request.GET, "next", max_length=NEXT_MAX
+    )
+    # A path of this site only: redirect() would read "abc" as the name of a URL pattern.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -277,7 +281,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 def remove_device(request: HttpRequest) -> HttpResponse:
     if loa.of(request) < loa.TWO_FACTOR:
         return redirect(loa.step_up_url(request, loa.TWO_FACTOR))
-    device = request.POST.get("device", "")
+    device = params.text(request.POST, "device", max_length=200)
     return _act(
         request,
         lambda actor: services.remove_device(actor, device),
@@ -371,14 +375,14 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def act_for(request: HttpRequest) -> HttpResponse:
-    mandate_id = request.POST.get("mandate")
-    if not mandate_id:
+    mandate_id = params.optional_id(request.POST, "mandate")
+    if mandate_id is None:
         request.session.pop(ACTING, None)
         messages.info(request, _("You now act for yourself."))
         return redirect("identity:profile")
     try:
-        mandate = services.start_acting(Actor.from_request(request), int(mandate_id))
-    except (PermissionDenied, ValueError) as exc:
+        mandate = services.start_acting(Actor.from_request(request), mandate_id)
+    except PermissionDenied as exc:
         messages.error(request, str(exc))
     else:
         request.session[ACTING] = mandate.pk

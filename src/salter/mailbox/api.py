@@ -32,6 +32,7 @@ from salter.cases.models import Case
 from salter.core import body_limits, upload_limits
 from salter.core.context import Actor
 from salter.core.errors import ApiError
+from salter.core.params import Id, Text, cursor
 from salter.documents import uploads
 from salter.documents.services import read_version
 from salter.identity import auth
@@ -106,20 +107,20 @@ class MessageDetailOut(MessageOut):
 
 
 class FileIn(Schema):
-    name: str = Field(max_length=200, examples=["dopuna.pdf"])
+    name: Text = Field(max_length=200, examples=["dopuna.pdf"])
     content_base64: str = Field(description="The file's bytes, base64 (PDF, PNG or JPEG)")
 
 
 class LetterIn(Schema):
-    authority: str = Field(description="The authority's code", examples=["surdulica"])
-    subject: str = Field(max_length=services.MAX_SUBJECT)
-    body: str = Field(default="", max_length=services.MAX_BODY)
-    case_id: int | None = Field(default=None, description="One of your open cases there")
+    authority: Text = Field(description="The authority's code", examples=["surdulica"])
+    subject: Text = Field(max_length=services.MAX_SUBJECT)
+    body: Text = Field(default="", max_length=services.MAX_BODY)
+    case_id: Id | None = Field(default=None, description="One of your open cases there")
     files: list[FileIn] = Field(default_factory=list, max_length=services.MAX_FILES)
-    mailbox: int | None = Field(
+    mailbox: Id | None = Field(
         default=None, description="Send from a business's mailbox you hold a mandate for"
     )
-    idempotency_key: str | None = Field(
+    idempotency_key: Text | None = Field(
         default=None,
         max_length=100,
         description="Or the `Idempotency-Key` header: a retry with the same key returns the "
@@ -140,11 +141,11 @@ class ConsentOut(Schema):
 
 class ConsentIn(Schema):
     authority: str | None = Field(default=None, description="The authority's code; null: all")
-    mailbox: int | None = None
+    mailbox: Id | None = None
 
 
 class ListParams(Schema):
-    mailbox: int | None = Field(default=None, description="A business's mailbox; default: own")
+    mailbox: Id | None = Field(default=None, description="A business's mailbox; default: own")
     before: str | None = Field(
         default=None,
         max_length=80,
@@ -304,11 +305,7 @@ def list_messages(
     `X-Unread-Count` is the number of unread messages in the mailbox."""
     auth.require_scope(request, "read")
     box, _boxes_read = _box(request, params.mailbox)
-    before = None
-    if params.before is not None:
-        before = queries.decode_cursor(params.before)
-        if before is None:
-            raise _invalid("before", "Not a cursor of this mailbox.")
+    before = cursor(request.GET, "before", queries.decode_cursor)
     found = queries.page(box, before, params.limit)
     if found.next_cursor:
         following = request.GET.copy()
@@ -319,7 +316,7 @@ def list_messages(
 
 
 @router.get("/messages/{message_id}", response=MessageDetailOut, summary="A message (opens it)")
-def get_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
+def get_message(request: HttpRequest, message_id: Id) -> dict[str, Any]:
     """Reading a message opens it, as the mailbox page does: it is marked read and, for a
     delivery, the `opened` step is recorded — the delivery takes legal effect now. The answer
     carries the delivery's steps, each with its sealed record and the check of its seal."""
@@ -342,7 +339,7 @@ def get_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
     response={200: None},
     summary="Download a message's file",
 )
-def get_file(request: HttpRequest, message_id: int, number: int) -> HttpResponseBase:
+def get_file(request: HttpRequest, message_id: Id, number: Id) -> HttpResponseBase:
     """The delivered act (its issued PDF) or a file attached to a sent letter. Audited."""
     auth.require_scope(request, "read")
     message = _found(request, message_id)
@@ -574,20 +571,20 @@ def _answer(request: HttpRequest, delivery_id: int, accept: bool, reason: str) -
 
 
 @router.post("/deliveries/{delivery_id}/accept", response=DeliveryOut, summary="Accept a delivery")
-def accept_delivery(request: HttpRequest, delivery_id: int) -> dict[str, Any]:
+def accept_delivery(request: HttpRequest, delivery_id: Id) -> dict[str, Any]:
     """Once; 409 `conflict` if already answered or delivered by post."""
     return _answer(request, delivery_id, True, "")
 
 
 @router.post("/deliveries/{delivery_id}/refuse", response=DeliveryOut, summary="Refuse a delivery")
-def refuse_delivery(request: HttpRequest, delivery_id: int, body: RefuseIn) -> dict[str, Any]:
+def refuse_delivery(request: HttpRequest, delivery_id: Id, body: RefuseIn) -> dict[str, Any]:
     """With a reason, once. The refusal is recorded; by law the document still counts as
     delivered."""
     return _answer(request, delivery_id, False, body.reason)
 
 
 @router.get("/consents", response=list[ConsentOut], summary="Consents in force")
-def list_consents(request: HttpRequest, mailbox: int | None = None) -> list[dict[str, Any]]:
+def list_consents(request: HttpRequest, mailbox: Id | None = None) -> list[dict[str, Any]]:
     """Consents to electronic delivery (ZUP art. 57) in force for the mailbox, the general
     one first."""
     auth.require_scope(request, "read")
@@ -621,7 +618,7 @@ def give_consent(request: HttpRequest, body: ConsentIn) -> Status[dict[str, Any]
 
 
 @router.delete("/consents/{consent_id}", response={204: None}, summary="Revoke a consent")
-def revoke_consent(request: HttpRequest, consent_id: int) -> Status[None]:
+def revoke_consent(request: HttpRequest, consent_id: Id) -> Status[None]:
     """Documents delivered from now on go by post (unless another consent or a law allows
     electronic delivery); deliveries already made stand."""
     auth.require_scope(request, "write")

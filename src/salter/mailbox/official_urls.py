@@ -6,30 +6,30 @@ from salter.mailbox import official_views
 
 urlpatterns = [
     path("", official_views.letters, name="mailbox_letters"),
-    path("letters/<int:message_id>/", official_views.letter, name="mailbox_letter"),
+    path("letters/<id:message_id>/", official_views.letter, name="mailbox_letter"),
     path(
-        "letters/<int:message_id>/files/<int:number>/",
+        "letters/<id:message_id>/files/<id:number>/",
         official_views.letter_file,
         name="mailbox_letter_file",
     ),
     path("deliveries/", official_views.delivery_list, name="mailbox_deliveries"),
     path(
-        "deliveries/<int:delivery_id>/",
+        "deliveries/<id:delivery_id>/",
         official_views.delivery_detail,
         name="mailbox_delivery",
     ),
     path(
-        "deliveries/<int:delivery_id>/act/",
+        "deliveries/<id:delivery_id>/act/",
         official_views.delivery_act,
         name="mailbox_delivery_act",
     ),
     path(
-        "deliveries/<int:delivery_id>/postal/",
+        "deliveries/<id:delivery_id>/postal/",
         official_views.record_postal,
         name="mailbox_delivery_postal",
     ),
     path(
-        "deliveries/<int:delivery_id>/evidence/<int:seq>.<slug:fmt>",
+        "deliveries/<id:delivery_id>/evidence/<id:seq>.<slug:fmt>",
         official_views.delivery_evidence,
         name="mailbox_delivery_evidence",
     ),

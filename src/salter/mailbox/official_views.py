@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from salter.authorities.models import Authority
+from salter.core import params
 from salter.core.context import Actor
-from salter.core.params import int_or_none
 from salter.documents import queries as document_queries
 from salter.documents.services import read_version
 from salter.exchange import reads
@@ -49,14 +49,14 @@ def _authorities(request: HttpRequest) -> list[Authority]:
 
 def _chosen(request: HttpRequest) -> tuple[Authority, list[Authority]]:
     mine = _authorities(request)
-    wanted = int_or_none(request.GET.get("authority"))
+    wanted = params.optional_id(request.GET, "authority")
     return next((a for a in mine if a.pk == wanted), mine[0]), mine
 
 
 def _pages(
-    request: HttpRequest, params: dict[str, Any], found: queries.Page, before: Any
+    request: HttpRequest, query: dict[str, Any], found: queries.Page, before: Any
 ) -> dict[str, str]:
-    kept = {k: v for k, v in params.items() if v}
+    kept = {k: v for k, v in query.items() if v}
     return {
         "next_url": "?" + urlencode({**kept, "before": found.next_cursor})
         if found.next_cursor
@@ -74,12 +74,11 @@ def letters(request: HttpRequest) -> HttpResponse:
     """Letters received, newest first, 50 a page (keyset paging with ``before``); ``kind``
     "case" or "new" filters those in a case or not."""
     authority, authorities = _chosen(request)
-    kind = request.GET.get("kind", "")
-    kind = kind if kind in queries.LETTER_KINDS else ""
-    before = queries.decode_cursor(request.GET.get("before"))
+    kind = params.choice(request.GET, "kind", queries.LETTER_KINDS)
+    before = params.cursor(request.GET, "before", queries.decode_cursor)
     found = queries.letters(authority, kind=kind, before=before)
     keeper = any(a.pk == authority.pk for a in document_queries.keeper_authorities(_user(request)))
-    params = {"authority": authority.pk if len(authorities) > 1 else "", "kind": kind}
+    query = {"authority": authority.pk if len(authorities) > 1 else "", "kind": kind}
     return render(
         request,
         "mailbox/official/letters.html",
@@ -89,7 +88,7 @@ def letters(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "rows": [(m, queries.recipient(m.mailbox)) for m in found.rows],
             "keeper": keeper,
-            **_pages(request, params, found, before),
+            **_pages(request, query, found, before),
         },
     )
 
@@ -156,11 +155,10 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
     """The authority's deliveries, newest first; ``state``: "postal" (waiting for the post),
     "waiting" (not yet in effect) or any state."""
     authority, authorities = _chosen(request)
-    state = request.GET.get("state", "")
-    state = state if state in STATE_FILTERS or state in Delivery.State.values else ""
-    before = queries.decode_cursor(request.GET.get("before"))
+    state = params.choice(request.GET, "state", (*STATE_FILTERS, *Delivery.State.values))
+    before = params.cursor(request.GET, "before", queries.decode_cursor)
     found = queries.authority_deliveries(authority, state=state, before=before)
-    params = {"authority": authority.pk if len(authorities) > 1 else "", "state": state}
+    query = {"authority": authority.pk if len(authorities) > 1 else "", "state": state}
     return render(
         request,
         "mailbox/official/deliveries.html",
@@ -173,7 +171,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
                 (m, m.delivery, queries.words(m.delivery), queries.recipient(m.mailbox))
                 for m in found.rows
             ],
-            **_pages(request, params, found, before),
+            **_pages(request, query, found, before),
         },
     )
 

@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from salter.core import params
 from salter.core.context import Actor
-from salter.core.params import int_or_none
 from salter.documents.services import read_version
 from salter.identity.models import User
 from salter.mailbox import delivery as deliveries
@@ -43,7 +43,7 @@ def _boxes(request: HttpRequest) -> tuple[Mailbox, list[Mailbox]]:
     """The mailbox chosen with ``?box=`` (or the POSTed ``box``) among those the user reads;
     their own by default."""
     boxes = services.mailboxes_for(_user(request))
-    wanted = int_or_none(request.GET.get("box") or request.POST.get("box"))
+    wanted = params.optional_id(request.GET, "box") or params.optional_id(request.POST, "box")
     return next((b for b in boxes if b.pk == wanted), boxes[0]), boxes
 
 
@@ -68,7 +68,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """Received and sent messages, newest first, 20 a page; "Older messages" carries the last
     one's position in ``before`` (keyset paging)."""
     box, boxes = _boxes(request)
-    before = queries.decode_cursor(request.GET.get("before"))
+    before = params.cursor(request.GET, "before", queries.decode_cursor)
     found = queries.page(box, before)
     counts = queries.unread_counts(boxes) if len(boxes) > 1 else None
     query = f"?box={box.pk}&" if len(boxes) > 1 else "?"
@@ -155,7 +155,7 @@ def answer(request: HttpRequest, message_id: int) -> HttpResponse:
     message = _message(request, message_id)
     if not _has_delivery(message):
         raise Http404
-    accept = request.POST.get("action") == "accept"
+    accept = params.choice(request.POST, "action", ("accept", "refuse")) == "accept"
     form = RefuseForm(request.POST) if not accept else None
     if form is not None and not form.is_valid():
         return _show(request, message, refuse=form, status=400)
@@ -277,7 +277,7 @@ def write(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         initial: dict[str, Any] = {"idempotency_key": new_key()}
-        wanted = int_or_none(request.GET.get("case"))
+        wanted = params.optional_id(request.GET, "case")
         case = next((c for c in cases if c.pk == wanted), None)
         if case is not None:
             initial.update(case=case.pk, authority=case.authority_id)

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from salter.core.errors import ApiError
+from salter.core.params import Id
 from salter.exchange import reads
 from salter.identity import auth
 from salter.identity.models import User
@@ -50,7 +51,7 @@ class OrderDetailOut(OrderOut):
 
 
 class CaseFilter(Schema):
-    case: int = Field(description="The case whose orders are listed.")
+    case: Id = Field(description="The case whose orders are listed.")
 
 
 def _user(request: HttpRequest) -> User:
@@ -101,7 +102,7 @@ def list_orders(request: HttpRequest, filters: Query[CaseFilter]) -> list[dict[s
 
 
 @router.get("/orders/{order_id}", response=OrderDetailOut, summary="A fee with its payment slip")
-def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
+def get_order(request: HttpRequest, order_id: Id) -> dict[str, Any]:
     """The order and, while it is due, its payment slip with the QR payload."""
     auth.require_scope(request, "read")
     order = queries.visible_order(order_id, _user(request))

@@ -8,5 +8,5 @@ urlpatterns = [
     path("", official_views.due, name="payments"),
     path("unmatched/", official_views.unmatched, name="payments_unmatched"),
     path("import/", official_views.import_statement, name="payments_import"),
-    path("orders/<int:order_id>/", official_views.order, name="payments_order"),
+    path("orders/<id:order_id>/", official_views.order, name="payments_order"),
 ]

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from salter.authorities.models import Authority
+from salter.core import params
 from salter.core.context import Actor
-from salter.core.params import int_or_none
 from salter.exchange import reads
 from salter.identity import loa
 from salter.identity.models import User
@@ -38,7 +38,9 @@ def _authority(request: HttpRequest) -> tuple[Authority, list[Authority]]:
     mine = queries.payment_authorities(_user(request))
     if not mine:
         raise Http404
-    wanted = int_or_none(request.GET.get("authority") or request.POST.get("authority"))
+    wanted = params.optional_id(request.GET, "authority") or params.optional_id(
+        request.POST, "authority"
+    )
     return next((a for a in mine if a.pk == wanted), mine[0]), mine
 
 
@@ -55,14 +57,14 @@ def due(request: HttpRequest) -> HttpResponse:
     """The fees still due, newest first, 50 a page; a reference typed from a receipt finds
     its order."""
     authority, authorities = _authority(request)
-    reference = request.GET.get("reference", "").strip()[:40]
-    before = int_or_none(request.GET.get("before"))
+    reference = params.text(request.GET, "reference", max_length=40).strip()
+    before = params.optional_id(request.GET, "before")
     rows = queries.due_orders(authority, reference=reference, before=before, limit=queries.PAGE + 1)
     shown = rows[: queries.PAGE]
-    params = {"authority": authority.pk, **({"reference": reference} if reference else {})}
+    query = {"authority": authority.pk, **({"reference": reference} if reference else {})}
     next_url = ""
     if len(rows) > queries.PAGE:
-        next_url = "?" + urlencode({**params, "before": shown[-1].pk})
+        next_url = "?" + urlencode({**query, "before": shown[-1].pk})
     return render(
         request,
         "payments/official/due.html",
@@ -72,7 +74,7 @@ def due(request: HttpRequest) -> HttpResponse:
             "orders": shown,
             "reference": reference,
             "next_url": next_url,
-            "first_url": ("?" + urlencode(params)) if before is not None else "",
+            "first_url": ("?" + urlencode(query)) if before is not None else "",
             "problem": services.configuration_problem(authority),
             "statements": queries.recent_statements(authority, limit=5),
         },
@@ -82,9 +84,10 @@ def due(request: HttpRequest) -> HttpResponse:
 def _cursor(text: str) -> tuple[date, int] | None:
     day, _sep, pk = text.partition(".")
     try:
-        return date.fromisoformat(day), int(pk)
+        position = date.fromisoformat(day), int(pk)
     except ValueError:
         return None
+    return position if 0 < position[1] <= params.MAX_ID else None
 
 
 @loa.require_level(loa.TWO_FACTOR)
@@ -93,7 +96,7 @@ def unmatched(request: HttpRequest) -> HttpResponse:
     """Payments that match no fee (no reference, a wrong one, another authority's): for a
     person to find out, and refund or ask about."""
     authority, authorities = _authority(request)
-    after = _cursor(request.GET.get("after", ""))
+    after = params.cursor(request.GET, "after", _cursor)
     rows = queries.unmatched_payments(authority, after=after, limit=queries.PAGE + 1)
     shown = rows[: queries.PAGE]
     next_url = ""

@@ -130,7 +130,8 @@ class Refused(Exception):
 
 
 def _text(value: Any, limit: int = 500) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    """A text of the request, for the log: PostgreSQL stores no NUL, so one reads as U+FFFD."""
+    return value[:limit].replace("\x00", "\ufffd") if isinstance(value, str) else ""
 
 
 def _envelope(body: bytes) -> dict[str, Any] | None:

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "salter.identity.middleware.OTPMiddleware",  # django-otp's, the device loaded lazily
     "django.contrib.messages.middleware.MessageMiddleware",
+    "salter.core.params.BadParameterMiddleware",  # a parameter that does not read: 400
     "salter.identity.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "salter.core.middleware.SecurityHeadersMiddleware",

@@ -16,7 +16,10 @@ ids = st.integers(min_value=1, max_value=2**63 - 1)  # a bigint primary key
 offsets = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1).map(
     lambda minutes: timezone(timedelta(minutes=minutes))
 )
-aware = st.datetimes(timezones=offsets)
+# A timestamp the database can compare: one that can be moved to UTC (not year 1 at +01:00).
+aware = st.datetimes(
+    min_value=datetime.min + timedelta(days=1), max_value=datetime.max - timedelta(days=1)
+).flatmap(lambda at: offsets.map(lambda offset: at.replace(tzinfo=offset)))
 URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
@@ -56,6 +59,14 @@ def test_what_is_not_a_cursor_is_none() -> None:
         assert BY_TIMESTAMP.decode(junk) is None, junk  # the last: a timestamp without offset
     for junk in ("", "x", "a" * 41, _wrapped(b"2026-13-01.42"), _wrapped(b".0"), _wrapped(b".-1")):
         assert BY_DUE_DATE.decode(junk) is None, junk
+
+
+def test_a_position_out_of_the_databases_range_is_none() -> None:
+    """An id no table holds, a timestamp with no UTC form: a client's invention, not a page."""
+    assert BY_DUE_DATE.decode(_wrapped(f".{2**63}".encode())) is None
+    assert BY_DUE_DATE.decode(_wrapped(f".{2**63 - 1}".encode())) == (None, 2**63 - 1)
+    assert BY_TIMESTAMP.decode(_wrapped(b"0001-01-01T00:00:00+01:00|1")) is None
+    assert BY_TIMESTAMP.decode(_wrapped(b"9999-12-31T23:59:59-01:00|1")) is None
 
 
 garbage = (
