@@ -213,3 +213,20 @@ def test_missing_personal_data_keys_are_refused(archive: Path, settings: Any) ->
     settings.SALTER_PII_KEYS = "other:" + "A" * 43
     with pytest.raises(CommandError, match=r"key\(s\) dev \(not in SALTER_PII_KEYS\)"):
         call_command("restore", str(archive), stdout=io.StringIO())
+
+
+def test_force_replaces_what_the_database_and_the_files_hold(archive: Path, tmp_path: Path) -> None:
+    """All of it, in one transaction on PostgreSQL: the schema is emptied and loaded together."""
+    authorities_before = Authority.objects.count()
+    added = tmp_path / "media" / "documents" / "later.png"
+    added.write_bytes(SCAN)
+    (tmp_path / "media" / "documents" / "scan.png").write_bytes(b"overwritten")
+    Authority.objects.create(code="later", name="Added after the backup")
+
+    out = io.StringIO()
+    call_command("restore", str(archive), "--force", stdout=out)
+
+    assert "database: loaded" in out.getvalue()
+    assert Authority.objects.count() == authorities_before
+    assert (tmp_path / "media" / "documents" / "scan.png").read_bytes() == SCAN
+    assert added.exists()  # files the backup does not know stay; sweep_files removes orphans

@@ -309,6 +309,9 @@ def database_is_empty() -> bool:
 
 
 def load_database(source: Path, *, replace: bool) -> None:
+    """Load the copy; all or nothing. Replacing a PostgreSQL database empties its schema
+    ``public`` in the same transaction as the load (``pg_restore --clean`` cannot drop the
+    partitions of the partitioned tables), so a failed load leaves the old content."""
     if backend() == "sqlite":
         connection.ensure_connection()
         with sqlite3.connect(source) as copy:
@@ -316,16 +319,49 @@ def load_database(source: Path, *, replace: bool) -> None:
         copy.close()
         connection.close()
         return
-    args, env = _pg_command("pg_restore")
-    options = ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
-    if replace:
-        options += ["--clean", "--if-exists"]
+    restore_args, env = _pg_command("pg_restore")
+    options = ["--no-owner", "--no-privileges", "--exit-on-error"]
+    name = str(connection.settings_dict["NAME"])
     connection.close()
-    _run(
-        [*args, *options, "--dbname", str(connection.settings_dict["NAME"]), str(source)],
-        env,
-        "pg_restore",
+    if not replace:
+        _run(
+            [*restore_args, *options, "--single-transaction", "--dbname", name, str(source)],
+            env,
+            "pg_restore",
+        )
+        return
+    psql_args, _env = _pg_command("psql")
+    reader = subprocess.Popen(  # noqa: S603
+        [*restore_args, *options, "--file", "-", str(source)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
+    assert reader.stdout is not None and reader.stderr is not None
+    loader = subprocess.run(  # noqa: S603
+        [
+            *psql_args,
+            "--quiet",
+            "--no-psqlrc",
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            "--command=DROP SCHEMA public CASCADE",
+            "--command=CREATE SCHEMA public",
+            "--file=-",
+            "--dbname",
+            name,
+        ],
+        env=env,
+        stdin=reader.stdout,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    reader.stdout.close()
+    failed_reading = reader.wait() != 0
+    if failed_reading or loader.returncode != 0:
+        problem = reader.stderr.read().decode().strip() if failed_reading else loader.stderr.strip()
+        raise BackupError(f"pg_restore into {name} failed, nothing changed: {problem}")
 
 
 # --- backup ------------------------------------------------------------------------------------
