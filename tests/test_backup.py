@@ -11,6 +11,7 @@ import io
 import json
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def secrets_of(keys_archive: Path) -> dict[str, str]:
         handle = tar.extractfile(backup.SECRETS)
         assert handle is not None
         lines = handle.read().decode().splitlines()
-    return dict(line.split("=", 1) for line in lines if line)
+    return dict(shlex.split(line)[0].split("=", 1) for line in lines if line)
 
 
 def salter(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

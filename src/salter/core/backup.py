@@ -28,6 +28,7 @@ import hmac
 import io
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -424,12 +425,14 @@ def create(
 
 def write_keys(path: Path, created_at: str) -> None:
     """The keys archive: the secrets as environment lines and the PKI directory."""
-    lines = [
-        f"SALTER_SECRET_KEY={settings.SECRET_KEY}",
-        f"SALTER_PII_KEYS={settings.SALTER_PII_KEYS}",
-    ]
+    secrets = {
+        "SALTER_SECRET_KEY": settings.SECRET_KEY,
+        "SALTER_PII_KEYS": settings.SALTER_PII_KEYS,
+    }
     if os.environ.get("SALTER_PKI_PASSPHRASE"):
-        lines.append(f"SALTER_PKI_PASSPHRASE={settings.SALTER_PKI_PASSPHRASE}")
+        secrets["SALTER_PKI_PASSPHRASE"] = settings.SALTER_PKI_PASSPHRASE
+    # Quoted for a shell: `set -a; . ./secrets.env` reads them back whatever characters they hold.
+    lines = [f"{name}={shlex.quote(value)}" for name, value in secrets.items()]
     writer = Writer(path)
     try:
         writer.add_bytes(("\n".join(lines) + "\n").encode(), SECRETS)
