@@ -243,6 +243,7 @@ class Walker:
     registers: dict[str, str] = field(default_factory=dict)  # headers for /registers/
     failures: list[str] = field(default_factory=list)
     requests: int = 0
+    walked: set[str] = field(default_factory=set)  # the API's paths walked
 
     def __post_init__(self) -> None:
         self.client = self.make()
@@ -342,18 +343,18 @@ def _bodies(w: World, arguments: dict[str, str]) -> dict[str, dict[str, Any]]:
     """A body each API operation takes as valid: the walk changes one field of it at a time,
     so that a hostile value gets as far as the handler."""
     return {
-        "api:submit_case": {
+        "post /api/v1/cases": {
             "service": f"{w.authority.code}/{arguments['code']}",
             "data": NEWBORN_FORM,
             "idempotency_key": "hostile-walker-1",
         },
-        "api:send_letter": {
+        "post /api/v1/mailbox/messages": {
             "authority": w.authority.code,
             "subject": "Допуна захтева",
             "body": "Шаљем допуну.",
         },
-        "api:give_consent": {"authority": w.authority.code},
-        "api:refuse_delivery": {"reason": "Није за мене."},
+        "post /api/v1/mailbox/consents": {"authority": w.authority.code},
+        "post /api/v1/mailbox/deliveries/{delivery_id}/refuse": {"reason": "Није за мене."},
     }
 
 
@@ -384,9 +385,13 @@ def _with(base: dict[str, Any], field_name: str, value: Any) -> dict[str, Any]:
 def _walk_api(
     walker: Walker, name: str, route: str, arguments: dict[str, str], bodies: dict[str, Any]
 ) -> None:
-    for operation in api_operations().get(openapi_path(route), []):
+    path = openapi_path(route)
+    if path in walker.walked:  # two names of one path (GET and POST /mailbox/consents)
+        return
+    walker.walked.add(path)
+    for operation in api_operations().get(path, []):
         method = operation.method
-        base: dict[str, Any] = bodies.get(name, {})
+        base: dict[str, Any] = bodies.get(f"{method} {path}", {})
         if operation.register_query:
             base = _envelope(operation, bodies["authority"])
         least: dict[str, Any] = {}  # the body sent with a hostile path or query
