@@ -109,8 +109,7 @@ def request_too_large(size: int, limit: int) -> JsonResponse:
     return json_error(
         413,
         "request_too_large",
-        _("The request body is %(size)s bytes; at most %(limit)s bytes are accepted here.")
-        % {"size": size, "limit": limit},
+        body_limits.too_large_message(size, limit),
         {"size_bytes": size, "limit_bytes": limit},
     )
 

@@ -29,23 +29,14 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from salter.core import body_limits
+from salter.core.body_limits import MB, megabytes
 from salter.core.errors import ApiError
 
-MB = 1024 * 1024
 DEFAULT_FILE_MAX_BYTES = 20 * MB
 DEFAULT_FORM_FIELDS_BYTES = int(2.5 * MB)  # Django's default DATA_UPLOAD_MAX_MEMORY_SIZE
-
-
-def megabytes(size: int, *, up: bool = False) -> str:
-    """``size`` in MB with at most one decimal; ``up`` rounds up, so a size one byte over a
-    limit never reads as the limit itself."""
-    value = size / MB
-    if up:
-        value = math.ceil(value * 10) / 10
-    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def max_file_bytes() -> int:
@@ -84,10 +75,7 @@ def content_length(request: HttpRequest) -> int:
 
 def too_large(size: int, limit: int, advice: str = "") -> ApiError:
     """413 ``request_too_large``, naming the body's size and the limit in MB."""
-    message = _("The request is %(size)s MB; at most %(limit)s MB are accepted here.") % {
-        "size": megabytes(size, up=True),
-        "limit": megabytes(limit),
-    }
+    message = body_limits.too_large_message(size, limit)
     return ApiError(
         413,
         "request_too_large",

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.utils.translation import gettext as _
 
-from salter.core import upload_limits
+from salter.core import body_limits, upload_limits
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -84,10 +84,10 @@ def check_size(size: int) -> None:
         raise _refused(_("The file is empty."))
     if size > limit:
         raise _refused(
-            _("The file is %(size)s MB; at most %(limit)s MB are accepted.")
+            _("The file is %(size)s; at most %(limit)s are accepted.")
             % {
-                "size": upload_limits.megabytes(size, up=True),
-                "limit": upload_limits.megabytes(limit),
+                "size": body_limits.size_text(size, up=True),
+                "limit": body_limits.size_text(limit),
             }
         )
 

@@ -62,7 +62,7 @@ def test_read_body_refuses_by_the_declared_length_naming_the_limit(rf: RequestFa
     error = refused.value
     assert (error.status, error.code) == (413, "request_too_large")
     assert error.message == (
-        "The request is 0.2 MB; at most 0.1 MB are accepted here. Send it as multipart/form-data."
+        "The request is 146.5 kB; at most 100 kB are accepted here. Send it as multipart/form-data."
     )
     assert error.details == {"size_bytes": len(body), "limit_bytes": 100 * 1024}
 

@@ -210,7 +210,7 @@ def test_uploads_over_the_limit_are_refused(
     settings.SALTER_UPLOAD_MAX_BYTES = 1024
     response = client.post(page_of(document), {"file": upload("big.pdf", signed)})
     assert response.status_code == 400
-    assert "at most 0 MB are accepted" in text_of(response)
+    assert "at most 1 kB are accepted" in text_of(response)
 
 
 def test_the_start_form_asks_for_something(client: Client) -> None:
