@@ -198,6 +198,12 @@ SALTER_API_RATE_PER_TOKEN = env_rate("SALTER_API_RATE_PER_TOKEN", "600/minute")
 SALTER_LOGIN_RATE_PER_IP = env_rate("SALTER_LOGIN_RATE_PER_IP", "60/minute")
 SALTER_LOGIN_RATE_PER_USERNAME = env_rate("SALTER_LOGIN_RATE_PER_USERNAME", "30/hour")
 
+# Uploads (salter.core.upload_limits): the largest file, and the largest JSON body of the one
+# API route that takes files in base64 (unset: room for one file at the limit).
+SALTER_UPLOAD_MAX_BYTES = int(os.environ.get("SALTER_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+if os.environ.get("SALTER_API_JSON_MAX_BYTES"):
+    SALTER_API_JSON_MAX_BYTES = int(os.environ["SALTER_API_JSON_MAX_BYTES"])
+
 OTP_TOTP_ISSUER = "Šalter"
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
