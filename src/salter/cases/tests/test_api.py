@@ -154,9 +154,12 @@ def test_errors(
     assert wrong_digit.status_code == 422
     [problem] = wrong_digit.json()["error"]["details"]
     assert problem["field"] == "parent_jmbg"
-    assert problem["message"] == ServiceForm(newborn_aid.definition).validate(
-        {**NEWBORN_FORM, "parent_jmbg": "1203985711235"}
-    ).errors["parent_jmbg"]
+    assert (
+        problem["message"]
+        == ServiceForm(newborn_aid.definition)
+        .validate({**NEWBORN_FORM, "parent_jmbg": "1203985711235"})
+        .errors["parent_jmbg"]
+    )
     assert not Case.objects.exists()
     case, _ = services.submit(act(citizen), newborn_aid, NEWBORN_FORM)
     wrong_role = step(client, head, case.pk, "start_review")
