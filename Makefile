@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := python3
 
-.PHONY: run test debian-run debian-test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases benchmark-documents benchmark-mailbox benchmark-exchange openapi messages clean
+.PHONY: run test debian-run debian-test install serve migrate seed lint typecheck checks pytest benchmark benchmark-cases benchmark-documents benchmark-mailbox benchmark-exchange crash-test openapi messages clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -81,6 +81,13 @@ benchmark-mailbox: install
 ## server, on PostgreSQL: notifications/s and commit → send delay (docs/benchmarks.md).
 benchmark-notifications: install
 	$(BIN)/python -m benchmarks.notifications
+
+## make crash-test: applications submitted over HTTP by several processes while gunicorn workers
+## are SIGKILLed, then while PostgreSQL restarts; counts that nothing was lost or doubled
+## (tests/crash, database salter_crash on 127.0.0.1:5432; docs/benchmarks.md). It restarts the
+## PostgreSQL server: every other session on it is cut.
+crash-test: install
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest -p no:cacheprovider -m crash tests/crash
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -65,7 +65,7 @@ step "check --deploy (production settings)" deploy_check
 step "translations compiled" messages_check
 
 backends=("SQLite")
-step "pytest on SQLite" run_pytest sqlite -m "not browser" -n 2
+step "pytest on SQLite" run_pytest sqlite -m "not browser and not crash" -n 2
 
 if reachable 127.0.0.1 5432; then
   redis_note="no Redis"
@@ -76,7 +76,11 @@ if reachable 127.0.0.1 5432; then
   fi
   backends+=("PostgreSQL ($redis_note)")
   step "pytest on PostgreSQL" env DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
-    "${extra[@]}" bash -c "$(declare -f run_pytest); BIN=$BIN REPORTS=$REPORTS run_pytest postgres -m 'not browser' -n 2"
+    "${extra[@]}" bash -c "$(declare -f run_pytest); BIN=$BIN REPORTS=$REPORTS run_pytest postgres -m 'not browser and not crash' -n 2"
+  # After every other PostgreSQL test: it restarts the server (tests/crash, `make crash-test`).
+  step "crash test on PostgreSQL (workers killed, server restarted)" \
+    env DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
+    bash -c "$(declare -f run_pytest); BIN=$BIN REPORTS=$REPORTS run_pytest crash -m crash tests/crash"
 else
   backends+=("PostgreSQL SKIPPED: nothing answers on 127.0.0.1:5432")
 fi
