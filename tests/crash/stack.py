@@ -279,21 +279,20 @@ class Stack:
         self.timings["ready"] = time.monotonic() - started
 
     def start_gunicorn(self) -> None:
+        """gunicorn's own log in ``gunicorn.log``, the application's (errors) in ``server.log``."""
         self.ready_dir.mkdir()
-        self.gunicorn = subprocess.Popen(  # noqa: S603
-            [
-                *(str(BIN / "gunicorn"), "salter.wsgi"),
-                *("-c", str(ROOT / "tests/crash/gunicorn_conf.py")),
-                *("--bind", f"127.0.0.1:{self.port}", "--max-requests", "0"),
-                "--no-control-socket",
-                *("--access-logfile", str(self.tmp / "access.log")),
-                *("--error-logfile", str(self.tmp / "gunicorn.log")),
-            ],
-            env=self.env(),
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
+        argv = [
+            *(str(BIN / "gunicorn"), "salter.wsgi"),
+            *("-c", str(ROOT / "tests/crash/gunicorn_conf.py")),
+            *("--bind", f"127.0.0.1:{self.port}", "--max-requests", "0"),
+            "--no-control-socket",
+            *("--access-logfile", str(self.tmp / "access.log")),
+            *("--error-logfile", str(self.tmp / "gunicorn.log")),
+        ]
+        with (self.tmp / "server.log").open("ab") as out:
+            self.gunicorn = subprocess.Popen(  # noqa: S603
+                argv, env=self.env(), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            )
 
     def start_workers(self) -> None:
         for name, argv in (

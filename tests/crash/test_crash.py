@@ -130,7 +130,7 @@ def test_gunicorn_workers_killed_under_load_lose_nothing(
     figures = count(stack, load, drained=stack.drain(load.keys()))
     report(stack, figures, say)
     assert figures["worker_kills"] == KILLS
-    assert problems(figures, repeats_allowed=0) == []
+    assert problems(figures, repeats_allowed=0) == [], f"the processes' logs: {stack.tmp}"
 
 
 def test_postgresql_restarted_under_load_loses_nothing(
@@ -152,4 +152,4 @@ def test_postgresql_restarted_under_load_loses_nothing(
     assert figures["postgres_restarts"] == 1
     # A message the SMTP server took just before the database went down is sent again, with
     # its Message-ID (RFC 1047; docs/notifications.md): at most one for the one notify worker.
-    assert problems(figures, repeats_allowed=1) == []
+    assert problems(figures, repeats_allowed=1) == [], f"the processes' logs: {stack.tmp}"
