@@ -13,13 +13,15 @@ run, SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
@@ -64,6 +66,19 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def app() -> Iterator[Any]:
+    """Django's WSGI application, with the connection kept across requests as Django's test
+    client keeps it: closing it at the end of a request would end the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def w(system: Actor, authority: Authority, unit: OrgUnit, citizen: User) -> World:
     return world(system, authority, unit, citizen)
 
@@ -103,8 +118,7 @@ def _sender(app: Any, headers: dict[str, str], note: str) -> Callable[[Any], Non
     return send
 
 
-def test_every_operation_answers_as_documented(w: World) -> None:
-    app = get_wsgi_application()
+def test_every_operation_answers_as_documented(app: Any, w: World) -> None:
     callers = {"citizen": token(w.citizen), "official": token(w.clerk)}
     deadline = time.monotonic() + BUDGET_SECONDS
     for operation in OPERATIONS:
