@@ -15,7 +15,7 @@ from salter.cases import access, listeners, queries, services, workflow
 from salter.cases.errors import AlreadyClaimed, AlreadyDone, CaseError
 from salter.cases.models import Case, CaseEvent
 from salter.catalog import queries as catalog_queries
-from salter.core import params
+from salter.core import errors, params
 from salter.core.context import Actor
 from salter.core.errors import ApiError
 from salter.core.params import Id
@@ -244,7 +244,7 @@ def _refusal(exc: Exception) -> ApiError:
             {"field": field, "message": str(messages[0])}
             for field, messages in exc.message_dict.items()
         ]
-        return ApiError(422, "validation_error", "Some fields are not valid.", details)
+        return errors.invalid_fields(details)
     if isinstance(exc, PermissionDenied):
         return ApiError(403, "forbidden", str(exc))
     return ApiError(409, "conflict", str(exc))

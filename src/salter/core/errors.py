@@ -22,7 +22,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from salter.core import body_limits
-from salter.core.params import BadParameter
+from salter.core.params import NOT_A_CHOICE, NOT_A_DATE, NOT_A_NUMBER, NOT_AN_ID, BadParameter
 
 
 class ApiError(Exception):
@@ -49,6 +49,52 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     if details is not None:
         body["details"] = details
     return {"error": body}
+
+
+def invalid_fields(details: list[dict[str, Any]]) -> ApiError:
+    """422 ``validation_error``: ``details`` lists ``{field, message}``."""
+    return ApiError(422, "validation_error", _("Some fields are not valid."), details)
+
+
+def schema_details(found: list[Any]) -> list[dict[str, Any]]:
+    """pydantic's errors as ``{field, message}``, each message a sentence in the reader's
+    language where the kind of error is one people meet (pydantic's English otherwise)."""
+    return [
+        {"field": ".".join(str(part) for part in error.get("loc", [])), "message": _said(error)}
+        for error in found
+    ]
+
+
+_NUMBER_ERRORS = {
+    "int_parsing",
+    "int_type",
+    "int_from_float",
+    "less_than_equal",
+    "greater_than_equal",
+    "less_than",
+    "greater_than",
+}
+
+
+def _said(error: Any) -> str:
+    kind = error.get("type", "")
+    where = error.get("loc", ("",))[0]
+    limits = error.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind in _NUMBER_ERRORS:
+        return str(NOT_AN_ID if where == "path" else NOT_A_NUMBER)
+    if kind in {"enum", "literal_error"}:
+        return str(NOT_A_CHOICE)
+    if kind in {"date_parsing", "date_from_datetime_parsing", "date_type"}:
+        return str(NOT_A_DATE)
+    if kind == "string_too_long" and "max_length" in limits:
+        return _("Enter at most %(n)s characters.") % {"n": limits["max_length"]}
+    if kind == "string_too_short" and "min_length" in limits:
+        return _("Enter at least %(n)s characters.") % {"n": limits["min_length"]}
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return _("The value is not of the expected kind.")
+    return str(error.get("msg", ""))
 
 
 log = structlog.get_logger(__name__)
@@ -199,25 +245,14 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        details = [
-            {"field": ".".join(str(p) for p in err.get("loc", [])), "message": err.get("msg")}
-            for err in exc.errors
-        ]
-        return api.create_response(
-            request,
-            error_body("validation_error", "Some fields are not valid.", details),
-            status=422,
-        )
+        return on_api_error(request, invalid_fields(schema_details(list(exc.errors))))
 
     @api.exception_handler(BadParameter)
     def on_bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
         """A parameter read by the handler through :mod:`salter.core.params`: the same 422
         as one pydantic refused."""
-        details = [{"field": exc.name, "message": str(exc.message)}]
-        return api.create_response(
-            request,
-            error_body("validation_error", "Some fields are not valid.", details),
-            status=422,
+        return on_api_error(
+            request, invalid_fields([{"field": exc.name, "message": str(exc.message)}])
         )
 
     @api.exception_handler(AuthenticationError)

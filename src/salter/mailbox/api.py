@@ -29,7 +29,7 @@ from ninja.decorators import decorate_view
 
 from salter.authorities.models import Authority
 from salter.cases.models import Case
-from salter.core import body_limits, upload_limits
+from salter.core import body_limits, errors, upload_limits
 from salter.core.context import Actor
 from salter.core.errors import ApiError
 from salter.core.params import Id, Text, cursor
@@ -251,12 +251,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _invalid(field: str, message: str) -> ApiError:
-    return ApiError(
-        422,
-        "validation_error",
-        "Some fields are not valid.",
-        [{"field": field, "message": message}],
-    )
+    return errors.invalid_fields([{"field": field, "message": message}])
 
 
 def _refusal(exc: Exception) -> ApiError:
@@ -265,7 +260,7 @@ def _refusal(exc: Exception) -> ApiError:
             {"field": field, "message": str(messages[0])}
             for field, messages in getattr(exc, "message_dict", {"": exc.messages}).items()
         ]
-        return ApiError(422, "validation_error", "Some fields are not valid.", details)
+        return errors.invalid_fields(details)
     if isinstance(exc, PermissionDenied):
         return ApiError(403, "forbidden", str(exc))
     return ApiError(409, "conflict", str(exc))  # pragma: no cover
@@ -408,11 +403,7 @@ body_limits.declare("POST", "/api/v1/mailbox/messages", upload_limits.json_max_b
 def _schema_errors(exc: pydantic.ValidationError) -> ApiError:
     if any(error["type"] == "json_invalid" for error in exc.errors()):
         return ApiError(400, "invalid_json", _("The request body is not valid JSON."))
-    details = [
-        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
-        for error in exc.errors(include_url=False)
-    ]
-    return ApiError(422, "validation_error", "Some fields are not valid.", details)
+    return errors.invalid_fields(errors.schema_details(list(exc.errors(include_url=False))))
 
 
 def _file_refused(field: str, exc: ValidationError, size: int) -> ApiError:

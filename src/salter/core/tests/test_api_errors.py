@@ -153,3 +153,31 @@ def test_the_documented_message_is_in_the_readers_language() -> None:
     english = Client().get("/api/v1/nope", headers={"Accept-Language": "en"})
 
     assert error_of(english, 404, "not_found")["message"] == "There is nothing at this address."
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "detail"),
+    [
+        (
+            "en",
+            "Some fields are not valid.",
+            "A number in the link or the form is not a whole number in the range allowed.",
+        ),
+        (
+            "sr",
+            "Нека поља нису исправна.",
+            "Број у вези или обрасцу није цео број у дозвољеном опсегу.",
+        ),
+    ],
+)
+def test_a_parameter_out_of_range_is_422_in_the_readers_language(
+    citizen: User, language: str, message: str, detail: str
+) -> None:
+    response = Client().get(
+        "/api/v1/access-log?authority=99999999999999999999",
+        headers={**bearer(citizen), "Accept-Language": language},
+    )
+
+    error = error_of(response, 422, "validation_error")
+    assert error["message"] == message
+    assert error["details"] == [{"field": "query.authority", "message": detail}]
