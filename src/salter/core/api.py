@@ -26,22 +26,6 @@ GUARDED_STATUSES: dict[int, str] = {
 WRITE_STATUSES: dict[int, str] = {
     409: "The step was already taken, or the object changed meanwhile.",
 }
-ERROR_SCHEMA: dict[str, Any] = {
-    "title": "Error",
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string", "description": "A stable machine code."},
-                "message": {"type": "string", "description": "For people, in their language."},
-                "details": {"description": "More about the error, when there is more."},
-            },
-        }
-    },
-}
 
 
 class SalterAPI(NinjaAPI):
@@ -55,7 +39,7 @@ class SalterAPI(NinjaAPI):
         path_params: dict[str, Any] | None = None,
     ) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = errors.ERROR_SCHEMA
         for operations in schema["paths"].values():
             for method, operation in operations.items():
                 statuses = dict(ERROR_STATUSES)

@@ -97,6 +97,25 @@ def _said(error: Any) -> str:
     return str(error.get("msg", ""))
 
 
+# The shape of every error, as the OpenAPI documents describe it (docs/api.md).
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "A stable machine code."},
+                "message": {"type": "string", "description": "For people, in their language."},
+                "details": {"description": "More about the error, when there is more."},
+            },
+        }
+    },
+}
+
+
 log = structlog.get_logger(__name__)
 
 # Where answers are JSON: the platform's API and the demo registers' (same shape, docs/api.md).

@@ -141,28 +141,12 @@ _HASH_HEADERS = {
     },
 }
 
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {},
-            },
-        }
-    },
-}
-
 
 def _refusal(text: str) -> dict[str, Any]:
     return {
         "description": text,
         "headers": _HASH_HEADERS,
-        "content": {"application/json": {"schema": _ERROR}},
+        "content": {"application/json": {"schema": errors.ERROR_SCHEMA}},
     }
 
 
