@@ -224,7 +224,29 @@ class BadParameterMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        """A NUL character in any field of a page's query or form: PostgreSQL stores none, so
+        it would fail deep in a view (a 500). The form is read here only when it is a plain
+        form or has been read already (by the CSRF check): a view that sets its own upload
+        handlers still can. The API reads its bodies itself (:class:`TextParser`)."""
+        if request.path_info.startswith(("/api/", "/registers/")):
+            return None
+        fields = [request.GET]
+        if request.content_type == "application/x-www-form-urlencoded" or hasattr(request, "_post"):
+            fields.append(request.POST)
+        for data in fields:
+            for key, values in data.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    return self._refused(request, BadParameter(key, NOT_TEXT))
+        return None
+
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, BadParameter):
             return None
-        return render(request, "core/bad_parameter.html", {"problem": exception}, status=400)
+        return self._refused(request, exception)
+
+    @staticmethod
+    def _refused(request: HttpRequest, problem: BadParameter) -> HttpResponse:
+        return render(request, "core/bad_parameter.html", {"problem": problem}, status=400)

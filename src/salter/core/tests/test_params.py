@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.http import QueryDict
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import translation
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -187,3 +188,26 @@ def test_an_id_in_a_url_pattern_has_at_most_eighteen_digits() -> None:
     converter = params.IdConverter()
     assert converter.to_python("9" * 18) == 10**18 - 1 <= MAX_ID
     assert converter.regex == "[0-9]{1,18}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("post", "/login/", {"username": "a\x00b@example.rs", "password": "x"}),
+        ("get", "/login/", {"next": "/\x00"}),
+        ("post", "/register/", {"email": "n\x00@example.rs", "full_name": "Н\x00"}),
+    ],
+)
+def test_a_nul_in_a_pages_form_or_query_is_a_400_page_not_a_server_error(
+    method: str, url: str, data: dict[str, str]
+) -> None:
+    """PostgreSQL stores no NUL: one that reached a query would fail as a 500. (A browser
+    posts a form urlencoded; a multipart one is read by the CSRF check before the view.)"""
+    client = Client(raise_request_exception=False, headers={"accept-language": "en"})
+    if method == "post":
+        response = client.post(url, urlencode(data), "application/x-www-form-urlencoded")
+    else:
+        response = client.get(url, data)
+    assert response.status_code == 400
+    assert "holds characters that cannot be stored" in response.content.decode()
