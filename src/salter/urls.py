@@ -7,6 +7,13 @@ from salter.registers.api import api as registers_api
 
 api = build()
 
+# Error pages on the site's layout, in the reader's language, with the request for its context
+# (Django's default 500 renders without one). /api/ and /registers/ answer JSON instead.
+handler400 = "salter.core.views.bad_request"
+handler403 = "salter.core.views.permission_denied"
+handler404 = "salter.core.views.page_not_found"
+handler500 = "salter.core.views.server_error"
+
 urlpatterns = [
     path("", include("salter.core.urls")),
     path("", include("salter.catalog.urls")),

@@ -274,6 +274,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("SALTER_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("SALTER_EMAIL_TLS")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("SALTER_EMAIL_FROM", "Šalter <no-reply@salter.localhost>")
+# Where people write for help and feedback (the help, accessibility and privacy pages).
+SALTER_CONTACT_EMAIL = os.environ.get("SALTER_CONTACT_EMAIL", "pomoc@salter.localhost")
 
 # --- Security headers ---------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
