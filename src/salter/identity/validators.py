@@ -54,6 +54,18 @@ def jmbg_birth_date(jmbg: str) -> dt.date | None:
         return None
 
 
+def jmbg_gender(value: object) -> str:
+    """The grammatical gender a valid JMBG gives its holder: ``"male"`` when digits 10–12 (the
+    register's serial number) are 000–499, ``"female"`` for 500–999; ``""`` for anything that
+    is not a valid JMBG (the words then take a neutral form)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) != 13 or not (text.isdigit() and text.isascii()):
+        return ""
+    if jmbg_birth_date(text) is None or jmbg_check_digit(text[:12]) != int(text[12]):
+        return ""
+    return "male" if int(text[9:12]) < 500 else "female"
+
+
 def validate_jmbg(value: str) -> None:
     jmbg = _digits(value, 13, _("JMBG"))
     if jmbg_birth_date(jmbg) is None:

@@ -116,3 +116,27 @@ def test_known_numbers() -> None:
     validators.validate_pib("101134702")
     validators.validate_mb("07023014")
     validators.validate_jmbg("0101990710008")
+
+
+@given(jmbgs())
+def test_a_valid_jmbg_gives_its_holders_gender_by_the_serial_number(jmbg: str) -> None:
+    expected = "male" if int(jmbg[9:12]) < 500 else "female"
+    assert validators.jmbg_gender(jmbg) == expected
+
+
+@given(st.one_of(st.text(max_size=20), st.none(), st.integers()))
+def test_anything_but_a_valid_jmbg_has_no_gender(value: object) -> None:
+    if isinstance(value, str):
+        try:
+            validators.validate_jmbg(value.strip())
+        except ValidationError:
+            pass
+        else:
+            return
+    assert validators.jmbg_gender(value) == ""
+
+
+def test_known_genders() -> None:
+    assert validators.jmbg_gender("0101990710008") == "male"  # serial 100
+    assert validators.jmbg_gender("0101990715018") == "female"  # serial 501
+    assert validators.jmbg_gender("0101990710007") == ""  # wrong check digit
