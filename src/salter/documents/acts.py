@@ -44,6 +44,7 @@ from salter.documents.uploads import CheckedFile
 from salter.identity import fresh
 from salter.identity.fresh import SecondFactorRequired
 from salter.identity.models import User
+from salter.identity.validators import jmbg_gender
 
 log = structlog.get_logger(__name__)
 
@@ -91,6 +92,12 @@ def _long_term(category: Category | None) -> bool:
     if category is None:
         return False
     return category.permanent or (category.retention_years or 0) >= LONG_TERM_YEARS
+
+
+def _gender(user: User | None) -> str:
+    """The signer's grammatical gender from their JMBG, ``""`` when it is not known."""
+    person = user.person if user is not None else None
+    return jmbg_gender(person.jmbg) if person is not None else ""
 
 
 def _current_act(case: Case, code: str) -> Document | None:
@@ -158,6 +165,7 @@ def make(
         issued_at=now,
         draft=action == DRAFT,
         signer_name=signer.full_name if signer is not None else "",
+        signer_gender=_gender(signer),
     )
     if action != DRAFT:
         pdf = _sign(actor, case, document, pdf, signer, confirmation, _long_term(category))

@@ -33,12 +33,15 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import pgettext_lazy
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from salter.cases.models import Case
 from salter.core.translit import html_to_latin
+from salter.identity.models import Role
+from salter.identity.validators import jmbg_gender
 
 LANGUAGES = ("sr", "sr-latn", "en")
 HTML_LANG = {"sr": "sr-Cyrl", "sr-latn": "sr-Latn", "en": "en"}
@@ -46,6 +49,51 @@ HTML_LANG = {"sr": "sr-Cyrl", "sr-latn": "sr-Latn", "en": "en"}
 # service generator cannot make the renderer use any other template of the site.
 TEMPLATE_PREFIX = "documents/pdf/"
 _CENT = Decimal("0.01")
+# A date in a Serbian sentence takes the month in the genitive: "7. децембра 2026." (Django's
+# "E" would give the alternative month name, but its Serbian catalogue has the nominative).
+# sr-Latn documents are transliterated from these.
+SR_MONTHS_GENITIVE = (
+    "јануара",
+    "фебруара",
+    "марта",
+    "априла",
+    "маја",
+    "јуна",
+    "јула",
+    "августа",
+    "септембра",
+    "октобра",
+    "новембра",
+    "децембра",
+)
+# The title under the signature line, from the role of the step that signs: (the form for a
+# man or when the signer is not known, the form for a woman).
+SIGNER_TITLES: dict[str, tuple[Any, Any]] = {
+    Role.CLERK: (
+        pgettext_lazy("title of the official who signs", "Clerk"),
+        pgettext_lazy("title of the official who signs, female", "Clerk"),
+    ),
+    Role.APPROVER: (
+        pgettext_lazy("title of the official who signs", "Authorised official"),
+        pgettext_lazy("title of the official who signs, female", "Authorised official"),
+    ),
+    Role.HEAD_OF_UNIT: (
+        pgettext_lazy("title of the official who signs", "Head of unit"),
+        pgettext_lazy("title of the official who signs, female", "Head of unit"),
+    ),
+    Role.REGISTRY_CLERK: (
+        pgettext_lazy("title of the official who signs", "Registry clerk"),
+        pgettext_lazy("title of the official who signs, female", "Registry clerk"),
+    ),
+    Role.ARCHIVIST: (
+        pgettext_lazy("title of the official who signs", "Archivist"),
+        pgettext_lazy("title of the official who signs, female", "Archivist"),
+    ),
+    Role.AUTHORITY_ADMIN: (
+        pgettext_lazy("title of the official who signs", "Authority administrator"),
+        pgettext_lazy("title of the official who signs, female", "Authority administrator"),
+    ),
+}
 
 
 class DocumentError(ValueError):
@@ -121,7 +169,8 @@ def format_money(value: Any, language: str) -> str:
 
 def format_date(value: Any) -> str:
     """A date, a datetime (shown in Belgrade time) or an ISO date string, in the active
-    language's long date format; anything else is returned as text."""
+    language's long date format — in Serbian with the month in the genitive, as a date stands
+    in a sentence ("7. децембра 2026."); anything else is returned as text."""
     if isinstance(value, datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     elif isinstance(value, str):
@@ -131,6 +180,8 @@ def format_date(value: Any) -> str:
             return value
     if not isinstance(value, date):
         return "" if value is None else str(value)
+    if translation.get_language() == "sr":
+        return f"{value.day}. {SR_MONTHS_GENITIVE[value.month - 1]} {value.year}."
     return formats.date_format(value, "DATE_FORMAT")
 
 
@@ -139,8 +190,9 @@ class Formatted(Mapping[str, str]):
     """The case's values formatted one way, looked up by field name in a template:
     ``{{ money.overtime_pay }}``, ``{{ number.actual_hours }}``, ``{{ dates.child_birth_date }}``,
     ``{{ kept.parent_name }}`` (the text as typed: escaped, and kept out of the sr-Latn
-    transliteration by ``translit:off`` markers). A missing or unreadable value is an empty
-    string, so ``{% if money.amount %}`` works."""
+    transliteration by ``translit:off`` markers), ``{{ gender.parent_jmbg }}`` (``female`` or
+    ``male`` from a valid JMBG, for the words that agree with the person). A missing or
+    unreadable value is an empty string, so ``{% if money.amount %}`` works."""
 
     source: Mapping[str, Any]
     kind: str
@@ -156,6 +208,8 @@ class Formatted(Mapping[str, str]):
             return format_money(value, self.language)
         if self.kind == "date":
             return format_date(value)
+        if self.kind == "gender":
+            return jmbg_gender(value)
         number = _decimal(value)
         return "" if number is None else format_number(number, self.language)
 
@@ -188,6 +242,36 @@ def qr_svg(url: str) -> SafeString:
     return mark_safe(svg)  # noqa: S308 - segno's own markup, no user text inside
 
 
+# --- the signer -------------------------------------------------------------------------------
+
+
+def signing_role(definition: Mapping[str, Any], code: str) -> str:
+    """The role of the official who signs document ``code``: the last step of the approval line
+    of the transition that signs it, else the first role of that transition; ``""`` when no
+    transition signs it (an act sealed by the platform)."""
+    for transition in definition.get("workflow", {}).get("transitions", []):
+        spec = transition.get("document")
+        if not isinstance(spec, Mapping) or spec.get("code") != code:
+            continue
+        if spec.get("action") != "sign":
+            continue
+        steps = transition.get("approval", {}).get("steps", [])
+        if steps:
+            return str(steps[-1].get("role", ""))
+        roles = transition.get("roles", [])
+        return str(roles[0]) if roles else ""
+    return ""
+
+
+def signer_title(role: str, gender: str) -> str:
+    """The title under the signature line for ``role`` (the word for a woman when ``gender``
+    is ``female``), ``""`` for a role without one."""
+    titles = SIGNER_TITLES.get(role)
+    if titles is None:
+        return ""
+    return str(titles[1] if gender == "female" else titles[0])
+
+
 # --- rendering --------------------------------------------------------------------------------
 
 
@@ -213,8 +297,10 @@ def _context(
     issued_at: date | datetime,
     draft: bool,
     signer_name: str,
+    signer_gender: str,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {**case.data, **case.inputs}
+    role = signing_role(case.service_version.definition, str(entry["code"]))
     label = entry.get("label", {})
     url = verification_url(verification_code)
     return {
@@ -228,6 +314,7 @@ def _context(
         "money": Formatted(values, "money", language),
         "number": Formatted(values, "number", language),
         "dates": Formatted(values, "date", language),
+        "gender": Formatted(values, "gender", language),
         "registry_number": registry_number,
         "case_number": case.registry_number,
         "issued_on": format_date(issued_at),
@@ -239,6 +326,8 @@ def _context(
         "html_lang": HTML_LANG[language],
         "draft": draft,
         "signer_name": signer_name,
+        "signer_gender": signer_gender,
+        "signer_title": signer_title(role, signer_gender),
     }
 
 
@@ -252,9 +341,11 @@ def render_html(
     issued_at: date | datetime,
     draft: bool = False,
     signer_name: str = "",
+    signer_gender: str = "",
 ) -> str:
     """The HTML of document ``code`` of ``case`` in ``language`` (``sr``, ``sr-latn``, ``en``);
-    a ``draft`` is marked as such, a signed act names its signer under the signature line."""
+    a ``draft`` is marked as such, a signed act names its signer under the signature line
+    (``signer_gender``, ``female``/``male`` when known, chooses the words that agree)."""
     if language not in LANGUAGES:
         raise DocumentError(f"no documents in language {language!r}; one of {LANGUAGES}")
     entry = document_entry(case, code)
@@ -270,6 +361,7 @@ def render_html(
             issued_at,
             draft,
             signer_name,
+            signer_gender,
         )
         html = render_to_string(entry["template"], context)
     return html_to_latin(html) if language == "sr-latn" else html
@@ -313,6 +405,7 @@ def render_document(
     issued_at: date | datetime,
     draft: bool = False,
     signer_name: str = "",
+    signer_gender: str = "",
 ) -> bytes:
     """The PDF of document ``code`` of ``case``: see the module's docstring."""
     html = render_html(
@@ -324,5 +417,6 @@ def render_document(
         issued_at=issued_at,
         draft=draft,
         signer_name=signer_name,
+        signer_gender=signer_gender,
     )
     return render_pdf(html)

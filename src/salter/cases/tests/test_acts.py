@@ -31,7 +31,7 @@ from salter.core.context import Actor
 from salter.documents import verification
 from salter.documents.models import Document, DocumentVersion
 from salter.identity import fresh
-from salter.identity.models import User
+from salter.identity.models import Person, User
 
 from .conftest import act, confirmed
 from .test_approvals import drafted, with_line
@@ -75,6 +75,8 @@ def test_the_approver_signs_and_the_authority_seals(
     newborn_aid: ServiceVersion, citizen: User, clerk: User, head: User, tmp_path: Path
 ) -> None:
     case = drafted(newborn_aid, citizen, clerk)
+    head.person = Person.objects.create(jmbg="0101990710121")  # digits 10–12: 012, a man
+    head.save(update_fields=["person"])
     services.take_transition(
         act(head), case, "approve_decision", opinion="Сагласан.", confirmation=confirmed(head)
     )
@@ -91,7 +93,10 @@ def test_the_approver_signs_and_the_authority_seals(
         ("seal", case.authority.name),
     ]
     assert all(s.timestamp_valid and s.valid_then for s in report.signatures)
-    assert "Бранко Шефовић" in pdftotext(pdf, tmp_path)  # the visible signature line
+    text = pdftotext(pdf, tmp_path)
+    # The visible signature line: the title of the signing role, the verb agreeing with the
+    # signer's gender (from the signer's JMBG).
+    assert "Начелник одељења Електронски потписао Бранко Шефовић" in text
     assert "НАЦРТ" not in pdftotext(pdf, tmp_path)
     actions = list(AuditEvent.objects.values_list("action", flat=True))
     assert "signature.key_released" in actions

@@ -9,7 +9,7 @@ import re
 import subprocess
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import segno
 from conftest import PASSWORD
+from django.utils import timezone, translation
 from PIL import Image
 
 from salter.authorities.models import Authority, OrgUnit
@@ -132,18 +133,19 @@ def newborn_case(
     )
 
 
-def document(case: Case, code: str, language: str) -> bytes:
+def document(case: Case, code: str, language: str, **kwargs: Any) -> bytes:
     return render_document(
         case,
         code,
         language=language,
         registry_number=f"{case.registry_number}-1",
         verification_code=CODE,
-        issued_at=ISSUED,
+        issued_at=kwargs.pop("issued_at", ISSUED),
+        **kwargs,
     )
 
 
-def html(case: Case, code: str, language: str = "sr") -> str:
+def html(case: Case, code: str, language: str = "sr", **kwargs: Any) -> str:
     return render_html(
         case,
         code,
@@ -151,6 +153,7 @@ def html(case: Case, code: str, language: str = "sr") -> str:
         registry_number=f"{case.registry_number}-1",
         verification_code=CODE,
         issued_at=ISSUED,
+        **kwargs,
     )
 
 
@@ -226,11 +229,11 @@ TYPED = [
 
 
 @pytest.mark.parametrize(
-    ("language", "authority_name", "born"),
+    ("language", "authority_name", "born", "amount"),
     [
-        ("sr", "Општина Сурдулица", "1. новембар 2026."),
-        ("sr-latn", "Opština Surdulica", "1. novembar 2026."),
-        ("en", "Municipality of Surdulica", "Nov. 1, 2026"),
+        ("sr", "Општина Сурдулица", "1. новембра 2026.", "у износу од 20.000,00 RSD"),
+        ("sr-latn", "Opština Surdulica", "1. novembra 2026.", "u iznosu od 20.000,00 RSD"),
+        ("en", "Municipality of Surdulica", "Nov. 1, 2026", "in the amount of 20,000.00 RSD"),
     ],
 )
 def test_newborn_aid_decision_granted(
@@ -242,6 +245,7 @@ def test_newborn_aid_decision_granted(
     language: str,
     authority_name: str,
     born: str,
+    amount: str,
 ) -> None:
     case = newborn_case(letterhead, unit, system, citizen)
     pdf = document(case, "decision", language)
@@ -258,9 +262,10 @@ def test_newborn_aid_decision_granted(
         assert typed in text
     assert NEWBORN_FORM["parent_jmbg"] in text and NEWBORN_FORM["child_jmbg"] in text
     assert NEWBORN_FORM["bank_account"] in text
-    assert born in text
+    assert born in text  # in Serbian the month in the genitive
     assert CODE in text
-    assert "RSD" not in text  # no amount in the data: none stated
+    assert case.inputs["amount"] == "20000"  # the pilot's definition sets the amount
+    assert amount in text
     if language == "sr-latn":
         rest = text
         for typed in TYPED:
@@ -272,10 +277,13 @@ def test_newborn_aid_decision_with_an_amount_and_a_refusal(
     letterhead: Authority, unit: OrgUnit, system: Actor, citizen: User, tmp_path: Path
 ) -> None:
     case = newborn_case(letterhead, unit, system, citizen)
-    # A definition may collect the amount (this pilot does not): the decision states it.
-    case.inputs["amount"] = "20000"
-    assert "20.000,00 RSD" in pdftotext(document(case, "decision", "sr"), tmp_path)
-    assert "20,000.00 RSD" in pdftotext(document(case, "decision", "en"), tmp_path)
+    # The amount comes from the case (the pilot's definition calculates a fixed one).
+    case.inputs["amount"] = "35000.5"
+    assert "35.000,50 RSD" in pdftotext(document(case, "decision", "sr"), tmp_path)
+    assert "35,000.50 RSD" in pdftotext(document(case, "decision", "en"), tmp_path)
+    del case.inputs["amount"]
+    assert "RSD" not in html(case, "decision", "en")  # no amount: none stated
+    case.inputs["amount"] = "35000.5"
 
     granted_html = html(case, "decision", "en")
     case.inputs["decision_outcome"] = "refused"
@@ -283,6 +291,175 @@ def test_newborn_aid_decision_with_an_amount_and_a_refusal(
     assert "is granted to" in granted_html and "is granted to" not in refused_html
     assert "is refused" in refused_html and "is refused" not in granted_html
     assert "current account" not in refused_html  # nothing is paid
+
+
+# --- Serbian that agrees: dates, gender, the signer's title ----------------------------------
+
+
+def test_dates_in_serbian_documents_take_the_month_in_the_genitive(
+    letterhead: Authority,
+    unit: OrgUnit,
+    system: Actor,
+    citizen: User,
+    tmp_path: Path,
+    time_machine: Any,
+) -> None:
+    # The date of the application is the day the case is made: the clock is pinned first (no
+    # signature here, so the development PKI's real day does not matter).
+    time_machine.move_to(timezone.make_aware(datetime(2026, 12, 7, 10, 30)))
+    case = newborn_case(letterhead, unit, system, citizen)
+    issued = date(2026, 12, 9)
+    sr = pdftotext(document(case, "decision", "sr", issued_at=issued), tmp_path)
+    assert "Датум: 9. децембра 2026." in sr  # the letterhead
+    assert "рођено 1. новембра 2026. године" in sr  # the child's birth date
+    assert "поднела је 7. децембра 2026. године" in sr  # the date of the application
+    assert "децембар" not in sr and "новембар " not in sr
+    latin = pdftotext(document(case, "decision", "sr-latn", issued_at=issued), tmp_path)
+    assert "Datum: 9. decembra 2026." in latin
+    assert "rođeno 1. novembra 2026. godine" in latin
+    assert "podnela je 7. decembra 2026. godine" in latin
+    en = pdftotext(document(case, "decision", "en", issued_at=issued), tmp_path)
+    assert "Date: Dec. 9, 2026" in en and "born on Nov. 1, 2026" in en
+    assert "On Dec. 7, 2026, " in en
+    with translation.override("sr"):
+        months = [rendering.format_date(date(2026, month, 1)) for month in range(1, 13)]
+    assert months[0] == "1. јануара 2026." and months[4] == "1. маја 2026."
+    assert all(m.endswith("а 2026.") for m in months)
+    assert rendering.format_date("2026-13-45") == "2026-13-45"  # not a date: left as it is
+
+
+MALE_JMBG = "0101990710121"  # digits 10–12: 012, a man
+NOT_A_JMBG = "0101990715019"  # the check digit is wrong: gender unknown
+
+
+@pytest.mark.parametrize(
+    ("jmbg", "sr_words", "latin_words"),
+    [
+        (
+            NEWBORN_FORM["parent_jmbg"],  # 501: a woman
+            [
+                "по захтеву подноситељке Јована",
+                "подноситељки захтева Јована",
+                "Подноситељка захтева Јована Јовановић поднела је",
+            ],
+            ["po zahtevu podnositeljke", "podnositeljki zahteva", "Podnositeljka zahteva"],
+        ),
+        (
+            MALE_JMBG,
+            [
+                "по захтеву подносиоца Јована",
+                "подносиоцу захтева Јована",
+                "Подносилац захтева Јована Јовановић поднео је",
+            ],
+            ["po zahtevu podnosioca", "podnosiocu zahteva", "Podnosilac zahteva"],
+        ),
+        (
+            NOT_A_JMBG,
+            [
+                "по захтеву подносиоца Јована",
+                "подносиоцу захтева Јована",
+                "овом органу поднет је захтев",
+                "(подносилац захтева: Јована Јовановић)",
+            ],
+            ["po zahtevu podnosioca", "podnosiocu zahteva", "ovom organu podnet je zahtev"],
+        ),
+    ],
+    ids=["female", "male", "unknown"],
+)
+def test_words_that_agree_with_the_parent_take_the_gender_of_the_parents_jmbg(
+    letterhead: Authority,
+    unit: OrgUnit,
+    system: Actor,
+    citizen: User,
+    tmp_path: Path,
+    jmbg: str,
+    sr_words: list[str],
+    latin_words: list[str],
+) -> None:
+    case = newborn_case(letterhead, unit, system, citizen)
+    case.data["parent_jmbg"] = jmbg
+    sr = pdftotext(document(case, "decision", "sr"), tmp_path)
+    for words in sr_words:
+        assert words in sr
+    latin = pdftotext(document(case, "decision", "sr-latn"), tmp_path)
+    for words in latin_words:
+        assert words in latin
+    for text in (sr, latin):
+        assert "/ла" not in text and "/la" not in text  # never "поднео/ла"
+    if jmbg == NOT_A_JMBG:
+        assert "поднео" not in sr and "поднела" not in sr
+    en = html(case, "decision", "en")
+    assert "applied to this authority" in en and "is granted to" in en  # English has no gender
+
+    case.inputs["decision_outcome"] = "refused"
+    refused = html(case, "decision", "sr")
+    expected = (
+        "Одбија се захтев подноситељке"
+        if jmbg == NEWBORN_FORM["parent_jmbg"]
+        else ("Одбија се захтев подносиоца")
+    )
+    assert expected in refused
+
+
+@pytest.mark.parametrize(
+    ("gender", "title", "signed"),
+    [
+        ("female", "Начелница одељења", "Електронски потписала Ана Анић"),
+        ("male", "Начелник одељења", "Електронски потписао Ана Анић"),
+        ("", "Начелник одељења", "Електронски потпис: Ана Анић"),
+    ],
+)
+def test_the_signers_title_comes_from_the_role_that_signs(
+    letterhead: Authority,
+    unit: OrgUnit,
+    system: Actor,
+    citizen: User,
+    tmp_path: Path,
+    gender: str,
+    title: str,
+    signed: str,
+) -> None:
+    case = newborn_case(letterhead, unit, system, citizen)
+    # The pilot's head of unit signs the decision (the last step of its approval line).
+    assert rendering.signing_role(case.service_version.definition, "decision") == "head_of_unit"
+    sr = pdftotext(
+        document(case, "decision", "sr", signer_name="Ана Анић", signer_gender=gender), tmp_path
+    )
+    assert title in sr and signed in sr
+    assert "Начелник Издато" not in sr  # not the fixed word of before
+    assert "/ла" not in sr
+    en = pdftotext(
+        document(case, "decision", "en", signer_name="Ана Анић", signer_gender=gender), tmp_path
+    )
+    assert "Head of unit" in en and "Signed electronically by Ана Анић" in en
+
+
+def test_a_draft_and_the_pay_slip_name_the_title_of_the_signing_role(
+    letterhead: Authority,
+    unit: OrgUnit,
+    system: Actor,
+    citizen: User,
+    overtime_case: Case,
+    tmp_path: Path,
+) -> None:
+    draft = newborn_case(letterhead, unit, system, citizen)
+    assert "Начелник одељења" in pdftotext(document(draft, "decision", "sr"), tmp_path)
+    assert "Načelnik odeljenja" in pdftotext(document(draft, "decision", "sr-latn"), tmp_path)
+    # The overtime pay slip is signed by the approver (the accountant).
+    definition = overtime_case.service_version.definition
+    assert rendering.signing_role(definition, "pay_slip") == "approver"
+    for language, title in [
+        ("sr", "Овлашћено лице"),
+        ("sr-latn", "Ovlašćeno lice"),
+        ("en", "Authorised official"),
+    ]:
+        text = pdftotext(document(overtime_case, "pay_slip", language), tmp_path)
+        assert title in text, language
+        assert "Рачуноводство" not in text and "Računovodstvo" not in text
+    # A certificate the authority only seals has no signing role: its line names the office.
+    property_definition = pilots.PROPERTY_CERTIFICATE.definition()
+    assert rendering.signing_role(property_definition, "certificate") == ""
+    assert rendering.signer_title("", "female") == ""
 
 
 def test_a_long_decision_runs_over_pages_with_the_code_on_each(
